@@ -1,0 +1,5 @@
+"""Airflow DAG: weekly OPTIMIZE and VACUUM (config/pipelines.yaml)."""
+
+from lakehouse.factory import maintenance_dag
+
+dag = maintenance_dag()

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Creates .venv from requirements.lock and installs the project into it; idempotent and quick when
+# nothing changed. Sourced by the other scripts, or run on its own.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+UV_VERSION="0.13.9"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+find_python() {
+    local candidate
+    for candidate in "${PYTHON:-}" python3.11 python3.12 python3; do
+        [ -n "$candidate" ] || continue
+        command -v "$candidate" >/dev/null 2>&1 || continue
+        if "$candidate" -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 13) else 1)'; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+check_java() {
+    local java_bin="${JAVA_HOME:+$JAVA_HOME/bin/}java" version
+    command -v "$java_bin" >/dev/null 2>&1 || die "Java 17 or later is needed for Spark; install a JDK and set JAVA_HOME"
+    version="$("$java_bin" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)"
+    [ "${version:-0}" -ge 17 ] || die "Java 17 or later is needed for Spark; found Java ${version:-unknown}"
+}
+
+setup_venv() {
+    local python stamp want
+    python="$(find_python)" || die "Python 3.11 or 3.12 is needed; set PYTHON to its path"
+    check_java
+    if [ ! -x "$VENV/bin/python" ]; then
+        say "creating $VENV with $python"
+        "$python" -m venv "$VENV"
+    fi
+    stamp="$VENV/.lakehouse-installed"
+    want="$(cat "$ROOT/requirements.lock" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        say "installing the locked dependencies into .venv (first run: a few minutes)"
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+        "$VENV/bin/uv" pip sync --quiet --python "$VENV/bin/python" --require-hashes "$ROOT/requirements.lock"
+        "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" --no-deps --editable "$ROOT"
+        echo "$want" >"$stamp"
+    fi
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    setup_venv
+    say "ready: $VENV/bin/lakehouse"
+fi

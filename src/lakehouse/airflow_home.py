@@ -1,0 +1,35 @@
+"""Environment for running Airflow on this checkout: where its home, DAGs and plugins are."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from lakehouse.config import CONFIG_DIR_VAR, ENV_VAR, default_config_dir
+
+
+def project_root() -> Path:
+    return default_config_dir().resolve().parent
+
+
+def airflow_environ(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``base`` (the process environment by default) with defaults for what it does not set."""
+    environ = dict(os.environ if base is None else base)
+    root = project_root()
+    home = Path(environ.get("AIRFLOW_HOME") or root / ".airflow")
+    defaults = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(root / "airflow" / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(root / "airflow" / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        # The default forks 32 workers; more than two cores cannot use.
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        CONFIG_DIR_VAR: str(root / "config"),
+        ENV_VAR: "local",
+    }
+    for key, value in defaults.items():
+        environ.setdefault(key, value)
+    return environ

@@ -1,0 +1,148 @@
+"""Checks that span models: names one part of the config uses must exist in another part."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from lakehouse.config.issues import MISSING, ConfigIssue, dotted
+from lakehouse.config.models import Entity, Pipelines, System, rule_inputs, rule_output
+
+
+def check_system(name: str, system: System, file: str) -> Iterator[ConfigIssue]:
+    base = ("systems", name)
+
+    def issue(*key: str | int, message: str, value: object) -> ConfigIssue:
+        return ConfigIssue(file, dotted([*base, *key]), message, value)
+
+    for entity_name, entity in system.entities.items():
+        at = ("entities", entity_name)
+        top_level = [column.name for column in entity.columns]
+        for index, column_name in enumerate(top_level):
+            if column_name in top_level[:index]:
+                yield issue(*at, "columns", index, "name", message="duplicate column name", value=column_name)
+        for index, key in enumerate(entity.natural_key):
+            if key not in top_level:
+                yield issue(*at, "natural_key", index, message=_not_a_column(top_level), value=key)
+        paths = entity.column_paths()
+        for surrogate, column_path in entity.canonical_keys.items():
+            if column_path not in paths:
+                yield issue(*at, "canonical_keys", surrogate, message=_not_a_column(paths), value=column_path)
+        available = list(top_level)
+        for index, rule in enumerate(entity.silver_rules):
+            for column_name in rule_inputs(rule):
+                if column_name not in available:
+                    key = "order_by" if rule.rule == "latest_per_key" else ("columns" if rule.rule in ("concat", "sha256") else "column")
+                    yield issue(*at, "silver_rules", index, key, message=_not_a_column(available), value=column_name)
+            output = rule_output(rule)
+            if output is not None and output not in available:
+                available.append(output)
+
+    for index, rule in enumerate(system.dq_rules):
+        if rule.entity is None:
+            if len(system.entities) > 1:
+                yield issue(
+                    "dq_rules", index, "entity",
+                    message=f"required when a system has several entities; one of: {', '.join(system.entities)}",
+                    value=None,
+                )
+                continue
+            entity = next(iter(system.entities.values()))
+        elif rule.entity not in system.entities:
+            yield issue("dq_rules", index, "entity", message=f"unknown entity; one of: {', '.join(system.entities)}", value=rule.entity)
+            continue
+        else:
+            entity = system.entities[rule.entity]
+        columns = silver_columns(entity)
+        if rule.column not in columns:
+            yield issue("dq_rules", index, "column", message=_not_a_column(columns), value=rule.column)
+
+
+def silver_columns(entity: Entity) -> list[str]:
+    """Columns of the entity's Silver table: the contract's plus those its rules add."""
+    columns = [column.name for column in entity.columns]
+    for rule in entity.silver_rules:
+        output = rule_output(rule)
+        if output is not None and output not in columns:
+            columns.append(output)
+    return columns
+
+
+def check_silver_tables_unique(systems: Mapping[str, System], file: str) -> Iterator[tuple[str, ConfigIssue]]:
+    """Two entities writing one Silver table would overwrite each other."""
+    owners: dict[tuple[str, str], str] = {}
+    for system_name, system in systems.items():
+        for entity_name, entity in system.entities.items():
+            table = (entity.silver.schema_ or system_name, entity.silver.table)
+            if table in owners:
+                yield system_name, ConfigIssue(
+                    file,
+                    dotted(["systems", system_name, "entities", entity_name, "silver", "table"]),
+                    f"Silver table {'.'.join(table)} is already written by {owners[table]}",
+                    entity.silver.table,
+                )
+            else:
+                owners[table] = f"{system_name}.{entity_name}"
+
+
+def check_pipelines(
+    pipelines: Pipelines, systems: Mapping[str, System], known_systems: set[str], file: str
+) -> Iterator[ConfigIssue]:
+    """``systems`` holds the valid systems; ``known_systems`` also those that failed validation."""
+    names = [table.name for table in pipelines.gold.tables]
+    for index, table in enumerate(pipelines.gold.tables):
+        at = ("gold", "tables", index)
+        if table.name in names[:index]:
+            yield ConfigIssue(file, dotted([*at, "name"]), "duplicate Gold table name", table.name)
+        for input_index, ref in enumerate(table.inputs):
+            system_name, _, entity_name = ref.partition(".")
+            key = dotted([*at, "inputs", input_index])
+            if not entity_name:
+                yield ConfigIssue(file, key, "expected 'system.entity'", ref)
+            elif system_name not in known_systems:
+                yield ConfigIssue(file, key, f"unknown system '{system_name}'; known: {', '.join(sorted(known_systems))}", ref)
+            elif system_name in systems and entity_name not in systems[system_name].entities:
+                entities = ", ".join(systems[system_name].entities)
+                yield ConfigIssue(file, key, f"system '{system_name}' has no entity '{entity_name}'; it has: {entities}", ref)
+        for dep_index, dependency in enumerate(table.depends_on):
+            if dependency not in names:
+                yield ConfigIssue(
+                    file, dotted([*at, "depends_on", dep_index]), f"unknown Gold table; known: {', '.join(names)}", dependency
+                )
+    cycle = _find_cycle({table.name: table.depends_on for table in pipelines.gold.tables})
+    if cycle:
+        yield ConfigIssue(file, "gold.tables", f"depends_on forms a cycle: {' -> '.join(cycle)}", MISSING)
+    for index, domain in enumerate(pipelines.rag.domains):
+        if domain not in known_systems:
+            yield ConfigIssue(
+                file, dotted(["rag", "domains", index]), f"unknown system; known: {', '.join(sorted(known_systems))}", domain
+            )
+
+
+def _find_cycle(graph: Mapping[str, tuple[str, ...]]) -> list[str]:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        stack.append(node)
+        for child in graph.get(node, ()):
+            if state.get(child) == 1:
+                return stack[stack.index(child) :] + [child]
+            if child in graph and child not in state:
+                found = visit(child)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return []
+
+    for node in graph:
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return []
+
+
+def _not_a_column(available: list[str]) -> str:
+    return f"not a column of the contract; available: {', '.join(available)}"

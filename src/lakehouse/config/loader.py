@@ -1,0 +1,222 @@
+"""Read the YAML under ``config/`` into validated models, once per process and file version.
+
+A problem in one system leaves the other systems usable: the result keeps the valid parts and
+lists every problem with the part it breaks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from lakehouse.config.checks import check_pipelines, check_silver_tables_unique, check_system
+from lakehouse.config.issues import ConfigError, ConfigIssue, display_path, issues_from_validation
+from lakehouse.config.models import Environment, Identifier, Pipelines, System
+
+ENV_VAR = "LAKEHOUSE_ENV"
+CONFIG_DIR_VAR = "LAKEHOUSE_CONFIG_DIR"
+DEFAULT_ENV = "local"
+
+SYSTEMS_FILE = "systems.yaml"
+PIPELINES_FILE = "pipelines.yaml"
+VARIABLES_DIR = "variables"
+
+
+@dataclass(frozen=True)
+class LakehouseConfig:
+    """Everything that loaded, plus every problem found, grouped by the part it breaks."""
+
+    config_dir: Path
+    env_name: str
+    environment: Environment | None
+    systems: Mapping[str, System]
+    pipelines: Pipelines | None
+    environment_issues: tuple[ConfigIssue, ...] = ()
+    system_issues: Mapping[str, tuple[ConfigIssue, ...]] = field(default_factory=dict)
+    """Per broken system; the key ``""`` holds problems of the systems file as a whole."""
+    pipeline_issues: tuple[ConfigIssue, ...] = ()
+
+    @property
+    def issues(self) -> tuple[ConfigIssue, ...]:
+        per_system = tuple(issue for issues in self.system_issues.values() for issue in issues)
+        return self.environment_issues + per_system + self.pipeline_issues
+
+    @property
+    def broken_systems(self) -> tuple[str, ...]:
+        return tuple(name for name in self.system_issues if name)
+
+    def require_environment(self) -> Environment:
+        if self.environment is None:
+            raise ConfigError(self.environment_issues, f"environment '{self.env_name}' cannot be loaded")
+        return self.environment
+
+    def require_pipelines(self) -> Pipelines:
+        if self.pipelines is None or self.pipeline_issues:
+            raise ConfigError(self.pipeline_issues, "Gold, RAG and maintenance pipelines cannot be built")
+        return self.pipelines
+
+    def raise_for_issues(self) -> None:
+        if self.issues:
+            raise ConfigError(self.issues, f"lakehouse config for environment '{self.env_name}' is invalid")
+
+
+def default_config_dir() -> Path:
+    configured = os.environ.get(CONFIG_DIR_VAR)
+    if configured:
+        return Path(configured)
+    # An editable install or a checkout: the repository's config/ beside src/.
+    return Path(__file__).resolve().parents[3] / "config"
+
+
+def selected_env() -> str:
+    return os.environ.get(ENV_VAR) or DEFAULT_ENV
+
+
+def available_envs(config_dir: Path | None = None) -> list[str]:
+    folder = (config_dir or default_config_dir()) / VARIABLES_DIR
+    return sorted(path.stem for path in folder.glob("*.yaml"))
+
+
+def load_config(env: str | None = None, config_dir: Path | None = None) -> LakehouseConfig:
+    """Load and validate the config; cached until one of its files changes."""
+    folder = (config_dir or default_config_dir()).resolve()
+    env_name = env or selected_env()
+    files = [folder / SYSTEMS_FILE, folder / PIPELINES_FILE, folder / VARIABLES_DIR / f"{env_name}.yaml"]
+    return _load_cached(folder, env_name, tuple(_fingerprint(path) for path in files))
+
+
+def _fingerprint(path: Path) -> tuple[str, int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (str(path), -1, -1)
+    return (str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=16)
+def _load_cached(folder: Path, env_name: str, _fingerprints: tuple[tuple[str, int, int], ...]) -> LakehouseConfig:
+    environment, environment_issues = _load_environment(folder, env_name)
+    systems, known_systems, system_issues = _load_systems(folder / SYSTEMS_FILE)
+    pipelines, pipeline_issues = _load_pipelines(folder / PIPELINES_FILE, systems, known_systems)
+    return LakehouseConfig(
+        config_dir=folder,
+        env_name=env_name,
+        environment=environment,
+        systems=systems,
+        pipelines=pipelines,
+        environment_issues=tuple(environment_issues),
+        system_issues={name: tuple(issues) for name, issues in system_issues.items()},
+        pipeline_issues=tuple(pipeline_issues),
+    )
+
+
+def _read_yaml(path: Path) -> tuple[Any, list[ConfigIssue]]:
+    shown = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, [ConfigIssue(shown, "", "file not found")]
+    try:
+        return yaml.safe_load(text), []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [ConfigIssue(shown, "", f"not valid YAML: {where}{problem}")]
+
+
+def _mapping(raw: Any, file: str, key: str, what: str) -> tuple[dict[str, Any], list[ConfigIssue]]:
+    if raw is None:
+        return {}, []
+    if not isinstance(raw, dict):
+        return {}, [ConfigIssue(file, key, f"expected {what}", raw)]
+    return raw, []
+
+
+def _validate(
+    model: type[BaseModel], raw: Any, file: str, prefix: tuple[str | int, ...]
+) -> tuple[Any, list[ConfigIssue]]:
+    try:
+        return model.model_validate(raw), []
+    except ValidationError as exc:
+        return None, issues_from_validation(exc, file, prefix, raw, model)
+
+
+def _load_environment(folder: Path, env_name: str) -> tuple[Environment | None, list[ConfigIssue]]:
+    path = folder / VARIABLES_DIR / f"{env_name}.yaml"
+    if not path.is_file():
+        known = ", ".join(available_envs(folder)) or "none"
+        message = f"no such environment '{env_name}' (set {ENV_VAR}); known: {known}"
+        return None, [ConfigIssue(display_path(path), "", message)]
+    raw, issues = _read_yaml(path)
+    if issues:
+        return None, issues
+    environment, issues = _validate(Environment, raw if raw is not None else {}, display_path(path), ())
+    return environment, issues
+
+
+def _load_systems(path: Path) -> tuple[dict[str, System], set[str], dict[str, list[ConfigIssue]]]:
+    file = display_path(path)
+    raw, issues = _read_yaml(path)
+    document, more = _mapping(raw, file, "", "a mapping with 'defaults' and 'systems'")
+    issues += more
+    for key in document:
+        if key not in ("defaults", "systems"):
+            issues.append(ConfigIssue(file, str(key), "unknown key; allowed: defaults, systems"))
+    defaults, more = _mapping(document.get("defaults"), file, "defaults", "a mapping of system keys")
+    issues += more
+    raw_systems, more = _mapping(document.get("systems"), file, "systems", "a mapping of system name to settings")
+    issues += more
+    if not raw_systems and not issues:
+        issues.append(ConfigIssue(file, "systems", "no systems defined"))
+
+    systems: dict[str, System] = {}
+    problems: dict[str, list[ConfigIssue]] = {"": issues} if issues else {}
+    identifier = _identifier_adapter()
+    for name, body in raw_systems.items():
+        name = str(name)
+        try:
+            identifier.validate_python(name)
+        except ValidationError:
+            problems[name] = [ConfigIssue(file, f"systems.{name}", "system names are lower-case snake case", name)]
+            continue
+        merged = {**defaults, **body} if isinstance(body, dict) else body
+        system, system_problems = _validate(System, merged, file, ("systems", name))
+        if system is not None:
+            system_problems = list(check_system(name, system, file))
+        if system_problems:
+            problems[name] = system_problems
+        else:
+            systems[name] = system
+    for name, issue in check_silver_tables_unique(systems, file):
+        problems.setdefault(name, []).append(issue)
+    return {name: system for name, system in systems.items() if name not in problems}, set(raw_systems), problems
+
+
+@lru_cache(maxsize=1)
+def _identifier_adapter() -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(Identifier)
+
+
+def _load_pipelines(
+    path: Path, systems: Mapping[str, System], known_systems: set[str]
+) -> tuple[Pipelines | None, list[ConfigIssue]]:
+    file = display_path(path)
+    raw, issues = _read_yaml(path)
+    if issues:
+        return None, issues
+    pipelines, issues = _validate(Pipelines, raw if raw is not None else {}, file, ())
+    if pipelines is None:
+        return None, issues
+    issues = list(check_pipelines(pipelines, systems, {str(name) for name in known_systems}, file))
+    return pipelines, issues
+

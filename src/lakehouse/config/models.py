@@ -1,0 +1,385 @@
+"""Typed models of the files under ``config/``.
+
+Each model validates itself (types, allowed values, cron, timezone, regex). Checks that span several
+models, such as a DQ rule naming a column of its system's contract, live in ``checks.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+"""Lower-case snake case: safe as a DAG id part, a task id, a table or a column name."""
+
+DottedName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")]
+Duration = Annotated[timedelta, Field(gt=timedelta(0))]
+"""ISO 8601 duration such as ``PT2H`` (or a number of seconds)."""
+
+ColumnType = Literal["string", "integer", "long", "double", "boolean", "date", "timestamp", "struct"]
+DqAction = Literal["warn", "quarantine", "fail"]
+SurrogateKey = Literal["customer_sk", "account_sk", "service_sk", "address_sk", "case_sk"]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Schedule(StrictModel):
+    cron: str
+    timezone: str = "UTC"
+
+    @field_validator("cron")
+    @classmethod
+    def _cron_parses(cls, value: str) -> str:
+        if not croniter.is_valid(value):
+            raise ValueError("not a valid cron expression; expected five fields such as '0 4 * * *'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_exists(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a known IANA timezone; expected a name such as 'Australia/Sydney'") from None
+        return value
+
+
+# --- source systems -------------------------------------------------------------------------------
+
+
+class Column(StrictModel):
+    name: Identifier
+    type: ColumnType
+    nullable: bool = True
+    pii: bool = False
+    description: str = ""
+    fields: tuple[Column, ...] = ()
+
+    @model_validator(mode="after")
+    def _fields_only_for_struct(self) -> Column:
+        if self.type == "struct" and not self.fields:
+            raise ValueError("a struct column needs 'fields'")
+        if self.type != "struct" and self.fields:
+            raise ValueError("only a struct column may have 'fields'")
+        return self
+
+    def paths(self) -> list[str]:
+        """This column and, for a struct, each nested field as ``parent.child``."""
+        return [self.name] + [f"{self.name}.{path}" for child in self.fields for path in child.paths()]
+
+
+class SilverTarget(StrictModel):
+    schema_: Identifier | None = Field(default=None, alias="schema")
+    """Silver schema; the system's name when unset."""
+    table: Identifier
+
+
+class TrimUpper(StrictModel):
+    rule: Literal["trim_upper"]
+    column: Identifier
+
+
+class PadDigits(StrictModel):
+    rule: Literal["pad_digits"]
+    column: Identifier
+    width: int = Field(ge=1, le=32)
+    target: Identifier | None = None
+
+
+class NormaliseEmail(StrictModel):
+    rule: Literal["normalise_email"]
+    column: Identifier
+
+
+class NormalisePhone(StrictModel):
+    rule: Literal["normalise_phone"]
+    column: Identifier
+    country: Literal["AU"] = "AU"
+
+
+class NormaliseEnum(StrictModel):
+    rule: Literal["normalise_enum"]
+    column: Identifier
+    separators_to_underscore: bool = False
+
+
+class LatestPerKey(StrictModel):
+    """Survivorship: per natural key the row with the latest ``order_by`` wins, then later file and line."""
+
+    rule: Literal["latest_per_key"]
+    order_by: Identifier
+
+
+class ConcatColumns(StrictModel):
+    rule: Literal["concat"]
+    columns: tuple[Identifier, ...] = Field(min_length=2)
+    target: Identifier
+    separator: str = " "
+
+
+class HashColumns(StrictModel):
+    rule: Literal["sha256"]
+    columns: tuple[Identifier, ...] = Field(min_length=1)
+    target: Identifier
+
+
+SilverRule = Annotated[
+    TrimUpper | PadDigits | NormaliseEmail | NormalisePhone | NormaliseEnum | LatestPerKey | ConcatColumns | HashColumns,
+    Field(discriminator="rule"),
+]
+
+
+def rule_inputs(rule: SilverRule) -> tuple[str, ...]:
+    """Columns a Silver rule reads."""
+    if isinstance(rule, LatestPerKey):
+        return (rule.order_by,)
+    if isinstance(rule, ConcatColumns | HashColumns):
+        return rule.columns
+    return (rule.column,)
+
+
+def rule_output(rule: SilverRule) -> str | None:
+    """A new column the rule adds, if any."""
+    if isinstance(rule, PadDigits):
+        return rule.target
+    if isinstance(rule, ConcatColumns | HashColumns):
+        return rule.target
+    return None
+
+
+class Entity(StrictModel):
+    description: str = ""
+    format: Literal["csv", "jsonl"]
+    columns: tuple[Column, ...] = Field(min_length=1)
+    natural_key: tuple[Identifier, ...] = Field(min_length=1)
+    canonical_keys: dict[SurrogateKey, str] = Field(default_factory=dict)
+    """Gold surrogate key -> contract column (or ``struct.field``) it is the sha256 of (BLUEPRINT §28)."""
+    silver: SilverTarget
+    silver_rules: tuple[SilverRule, ...] = ()
+
+    def column_paths(self) -> list[str]:
+        return [path for column in self.columns for path in column.paths()]
+
+
+class DqCheckBase(StrictModel):
+    name: Identifier | None = None
+    entity: Identifier | None = None
+    """Required when the system has more than one entity."""
+    column: Identifier
+    action: DqAction
+    description: str = ""
+
+
+class NotNullCheck(DqCheckBase):
+    check: Literal["not_null"]
+
+
+class RegexCheck(DqCheckBase):
+    check: Literal["regex"]
+    pattern: str
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc})") from None
+        return value
+
+
+class InSetCheck(DqCheckBase):
+    check: Literal["in_set"]
+    values: tuple[str, ...] = Field(min_length=1)
+
+
+class NotAfterLogicalDateCheck(DqCheckBase):
+    check: Literal["not_after_logical_date"]
+
+
+DqRule = Annotated[
+    NotNullCheck | RegexCheck | InSetCheck | NotAfterLogicalDateCheck,
+    Field(discriminator="check"),
+]
+
+
+class DqSettings(StrictModel):
+    min_pass_rate: float = Field(default=0.99, ge=0, le=1)
+
+
+class Landing(StrictModel):
+    path: str = "{system}/{entity}/{date}"
+    """Folder of one day's extract under the landing root; ``{system}``, ``{entity}`` and ``{date}`` are
+    filled in."""
+
+    @field_validator("path")
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        names = set(re.findall(r"{([^{}]*)}", value))
+        unknown = names - {"system", "entity", "date"}
+        if unknown:
+            raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; allowed: {{system}}, {{entity}}, {{date}}")
+        if "date" not in names:
+            raise ValueError("must contain {date} so that each logical date reads its own slice")
+        return value
+
+
+class System(StrictModel):
+    description: str = ""
+    domain: Identifier
+    owner: str = Field(min_length=1)
+    cost_centre: str = Field(min_length=1)
+    tags: tuple[str, ...] = ()
+    schedule: Schedule
+    freshness_deadline: Duration
+    landing: Landing = Landing()
+    entities: dict[Identifier, Entity] = Field(min_length=1)
+    dq_rules: tuple[DqRule, ...] = ()
+    dq: DqSettings = DqSettings()
+
+
+# --- Gold, RAG and maintenance --------------------------------------------------------------------
+
+
+class GoldTable(StrictModel):
+    name: Identifier
+    schema_: Identifier = Field(alias="schema")
+    kind: Literal["table", "view"] = "table"
+    description: str = ""
+    inputs: tuple[DottedName, ...] = ()
+    """Silver inputs as ``system.entity``."""
+    depends_on: tuple[Identifier, ...] = ()
+    """Gold tables built before this one."""
+
+
+class SmokeChecks(StrictModel):
+    max_orphans: int = Field(default=0, ge=0)
+    """Referential-integrity orphans tolerated per check before the smoke task fails."""
+
+
+class Gold(StrictModel):
+    owner: str = Field(min_length=1)
+    cost_centre: str = Field(min_length=1)
+    tags: tuple[str, ...] = ()
+    deadline: Duration
+    """From the moment the run is queued (its Silver inputs arrived) to Gold being published."""
+    tables: tuple[GoldTable, ...] = Field(min_length=1)
+    smoke_checks: SmokeChecks = SmokeChecks()
+
+
+class Rag(StrictModel):
+    owner: str = Field(min_length=1)
+    cost_centre: str = Field(min_length=1)
+    tags: tuple[str, ...] = ()
+    schedule: Schedule
+    deadline: Duration
+    domains: tuple[Identifier, ...] = Field(min_length=1)
+    """Systems whose knowledge documents are indexed."""
+
+
+class Maintenance(StrictModel):
+    owner: str = Field(min_length=1)
+    cost_centre: str = Field(min_length=1)
+    tags: tuple[str, ...] = ()
+    schedule: Schedule
+    deadline: Duration
+
+
+class Pipelines(StrictModel):
+    gold: Gold
+    rag: Rag
+    maintenance: Maintenance
+
+
+# --- environment ----------------------------------------------------------------------------------
+
+
+class Catalogs(StrictModel):
+    bronze: Identifier
+    silver: Identifier
+    gold: Identifier
+    ai: Identifier
+
+
+class Connections(StrictModel):
+    databricks: str = "databricks_default"
+    smtp: str = "smtp_default"
+    spark: str = "spark_default"
+
+
+class DatabricksJobs(StrictModel):
+    bronze_ingest: str
+    silver: str
+    gold: str
+    rag: str
+    maintenance: str
+
+
+class DatabricksSettings(StrictModel):
+    jobs: DatabricksJobs
+    job_ids: dict[Literal["bronze_ingest", "silver", "gold", "rag", "maintenance"], int] = Field(default_factory=dict)
+    """Optional overrides: a job id here wins over looking the job up by name."""
+
+
+class LocalSettings(StrictModel):
+    landing_root: str
+    warehouse_root: str
+    spark_master: str = "local[*]"
+
+
+AlertChannel = Literal["log", "email"]
+
+
+class AlertRoutes(StrictModel):
+    failure: tuple[AlertChannel, ...] = ("log",)
+    deadline_miss: tuple[AlertChannel, ...] = ("log",)
+
+
+class Alerts(StrictModel):
+    email_to: tuple[str, ...] = ()
+    routes: AlertRoutes = AlertRoutes()
+
+    @model_validator(mode="after")
+    def _email_needs_recipients(self) -> Alerts:
+        uses_email = "email" in self.routes.failure or "email" in self.routes.deadline_miss
+        if uses_email and not self.email_to:
+            raise ValueError("a route sends email but 'email_to' is empty")
+        return self
+
+
+class Retries(StrictModel):
+    retries: int = Field(default=2, ge=0, le=10)
+    retry_delay: Duration = timedelta(minutes=5)
+    exponential_backoff: float = Field(default=2.0, ge=0, le=10)
+    """Multiplier of the delay after each failed try; 0 keeps the delay constant."""
+    max_retry_delay: Duration = timedelta(hours=1)
+
+
+class Environment(StrictModel):
+    description: str = ""
+    target: Literal["local", "databricks"]
+    start_date: date
+    catalogs: Catalogs
+    connections: Connections = Connections()
+    databricks: DatabricksSettings | None = None
+    local: LocalSettings | None = None
+    alerts: Alerts = Alerts()
+    retries: Retries = Retries()
+    max_active_runs: int = Field(default=1, ge=1, le=32)
+    retention_days: int = Field(ge=7, le=3650)
+    """Delta VACUUM retention; under 7 days breaks time travel and concurrent readers."""
+
+    @model_validator(mode="after")
+    def _target_settings_present(self) -> Environment:
+        if self.target == "databricks" and self.databricks is None:
+            raise ValueError("target 'databricks' needs a 'databricks' section (job names)")
+        if self.target == "local" and self.local is None:
+            raise ValueError("target 'local' needs a 'local' section (landing_root, warehouse_root)")
+        return self

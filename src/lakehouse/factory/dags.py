@@ -1,0 +1,262 @@
+"""Build Airflow DAGs from validated config models. No YAML, network, Variables or Spark here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import (
+    DAG,
+    Asset,
+    AssetAll,
+    AsyncCallback,
+    CronTriggerTimetable,
+    DeadlineAlert,
+    DeadlineReference,
+    Param,
+    TaskGroup,
+)
+
+from lakehouse.alerts import FailureNotifier, deadline_missed
+from lakehouse.config import LakehouseConfig, load_config
+from lakehouse.config.models import Environment, Schedule
+from lakehouse.factory import docs
+from lakehouse.naming import (
+    GOLD_DAG_ID,
+    MAINTENANCE_DAG_ID,
+    RAG_DAG_ID,
+    TableName,
+    gold_table,
+    ingest_dag_id,
+    knowledge_index,
+    silver_table,
+)
+from lakehouse.targets import StageTask, build_operator
+
+LOGICAL_DATE_PARAM = "logical_date"
+
+
+def _asset(table: TableName) -> Asset:
+    return Asset(name=str(table), uri=table.asset_uri)
+
+
+def _timetable(schedule: Schedule) -> CronTriggerTimetable:
+    return CronTriggerTimetable(schedule.cron, timezone=schedule.timezone)
+
+
+def _tags(env_name: str, cost_centre: str, extra: Iterable[str], **labelled: str) -> list[str]:
+    labels = {"env": env_name, **labelled, "cost_centre": cost_centre}
+    return [f"{key}:{value}" for key, value in labels.items()] + sorted(set(extra))
+
+
+def _params(**extra: Param) -> dict[str, Param]:
+    return {
+        **extra,
+        LOGICAL_DATE_PARAM: Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="Business date",
+            description="YYYY-MM-DD slice to process; empty means the run's logical date.",
+        ),
+    }
+
+
+class _Builder:
+    def __init__(self, config: LakehouseConfig) -> None:
+        self.config = config
+        self.env_name = config.env_name
+        self.environment: Environment = config.require_environment()
+
+    def dag(
+        self,
+        *,
+        dag_id: str,
+        description: str,
+        owner: str,
+        schedule: Any,
+        timezone: str,
+        deadline: timedelta,
+        tags: Sequence[str],
+        doc_md: str,
+        params: dict[str, Param],
+    ) -> DAG:
+        environment = self.environment
+        retries = environment.retries
+        alerts = environment.alerts
+        notifier = FailureNotifier(
+            env=self.env_name,
+            channels=alerts.routes.failure,
+            email_to=alerts.email_to,
+            smtp_conn_id=environment.connections.smtp,
+        )
+        # Queued-at, not logical date: a backfill of last month must not count as a missed deadline.
+        alert = DeadlineAlert(
+            reference=DeadlineReference.DAGRUN_QUEUED_AT,
+            interval=deadline,
+            callback=AsyncCallback(
+                deadline_missed,
+                kwargs={
+                    "env": self.env_name,
+                    "dag_id": dag_id,
+                    "deadline": str(deadline),
+                    "channels": list(alerts.routes.deadline_miss),
+                    "email_to": list(alerts.email_to),
+                    "smtp_conn_id": environment.connections.smtp,
+                },
+            ),
+        )
+        start = environment.start_date
+        return DAG(
+            dag_id=dag_id,
+            description=description,
+            schedule=schedule,
+            start_date=pendulum.datetime(start.year, start.month, start.day, tz=timezone),
+            catchup=False,
+            max_active_runs=environment.max_active_runs,
+            tags=list(tags),
+            doc_md=doc_md,
+            params=params,
+            deadline=alert,
+            default_args={
+                "owner": owner,
+                "retries": retries.retries,
+                "retry_delay": retries.retry_delay,
+                "retry_exponential_backoff": retries.exponential_backoff,
+                "max_retry_delay": retries.max_retry_delay,
+                "on_failure_callback": [notifier],
+            },
+        )
+
+    def task(self, spec: StageTask, **kwargs: Any) -> Any:
+        return build_operator(self.env_name, self.environment, spec, **kwargs)
+
+    def ingest(self, name: str) -> DAG:
+        system = self.config.systems[name]
+        silver = {entity: silver_table(self.environment, name, system, entity) for entity in system.entities}
+        dag = self.dag(
+            dag_id=ingest_dag_id(name),
+            description=f"{name}: landing → Bronze → Silver with the DQ gate",
+            owner=system.owner,
+            schedule=_timetable(system.schedule),
+            timezone=system.schedule.timezone,
+            deadline=system.freshness_deadline,
+            tags=_tags(self.env_name, system.cost_centre, system.tags, system=name, domain=system.domain, layer="ingest"),
+            doc_md=docs.ingest_doc(self.env_name, self.environment, name, system, silver),
+            params=_params(system=Param(name, type="string", enum=[name], title="Source system")),
+        )
+        with dag:
+            for entity in system.entities:
+                arguments = {"system": name, "entity": entity}
+                with TaskGroup(group_id=entity, tooltip=f"{name}.{entity}: Bronze, Silver, DQ gate"):
+                    bronze = self.task(StageTask("bronze", "bronze", arguments))
+                    clean = self.task(StageTask("silver", "silver", arguments))
+                    # The Silver asset is announced only once the DQ gate passed.
+                    gate = self.task(StageTask("dq_gate", "dq_gate", arguments), outlets=[_asset(silver[entity])])
+                    bronze >> clean >> gate
+        return dag
+
+    def gold(self) -> DAG:
+        gold = self.config.require_pipelines().gold
+        tables = {table.name: gold_table(self.environment, table) for table in gold.tables}
+        inputs = sorted({ref for table in gold.tables for ref in table.inputs})
+        assets = [_asset(self._silver_of(ref)) for ref in inputs]
+        dag = self.dag(
+            dag_id=GOLD_DAG_ID,
+            description="Silver → Gold MERGEs, then smoke checks",
+            owner=gold.owner,
+            schedule=AssetAll(*assets),
+            timezone="UTC",
+            deadline=gold.deadline,
+            tags=_tags(self.env_name, gold.cost_centre, gold.tags, layer="gold"),
+            doc_md=docs.gold_doc(self.env_name, self.environment, gold, tables),
+            params=_params(),
+        )
+        with dag:
+            tasks = {
+                table.name: self.task(
+                    StageTask(table.name, "gold", {"table": table.name}), outlets=[_asset(tables[table.name])]
+                )
+                for table in gold.tables
+            }
+            for table in gold.tables:
+                for dependency in table.depends_on:
+                    tasks[dependency] >> tasks[table.name]
+            smoke = self.task(StageTask("smoke_checks", "smoke_checks"))
+            downstream = {dependency for table in gold.tables for dependency in table.depends_on}
+            for name, task in tasks.items():
+                if name not in downstream:
+                    task >> smoke
+        return dag
+
+    def _silver_of(self, ref: str) -> TableName:
+        system_name, _, entity = ref.partition(".")
+        system = self.config.systems.get(system_name)
+        if system is None:
+            # The system is broken (its own import error says why); its Silver table keeps the
+            # default name, so Gold still waits on the right asset once the system is fixed.
+            return TableName(self.environment.catalogs.silver, system_name, f"{entity}_silver")
+        return silver_table(self.environment, system_name, system, entity)
+
+    def rag(self) -> DAG:
+        rag = self.config.require_pipelines().rag
+        index = knowledge_index(self.environment)
+        dag = self.dag(
+            dag_id=RAG_DAG_ID,
+            description="Knowledge documents → redacted chunks → embeddings → index",
+            owner=rag.owner,
+            schedule=_timetable(rag.schedule),
+            timezone=rag.schedule.timezone,
+            deadline=rag.deadline,
+            tags=_tags(self.env_name, rag.cost_centre, rag.tags, layer="rag"),
+            doc_md=docs.rag_doc(self.env_name, self.environment, rag, index),
+            params=_params(),
+        )
+        with dag:
+            self.task(StageTask("build_index", "rag_index", {"domains": ",".join(rag.domains)}), outlets=[_asset(index)])
+        return dag
+
+    def maintenance(self) -> DAG:
+        maintenance = self.config.require_pipelines().maintenance
+        dag = self.dag(
+            dag_id=MAINTENANCE_DAG_ID,
+            description="Weekly OPTIMIZE ZORDER and VACUUM of every table",
+            owner=maintenance.owner,
+            schedule=_timetable(maintenance.schedule),
+            timezone=maintenance.schedule.timezone,
+            deadline=maintenance.deadline,
+            tags=_tags(self.env_name, maintenance.cost_centre, maintenance.tags, layer="maintenance"),
+            doc_md=docs.maintenance_doc(self.env_name, self.environment, maintenance),
+            params=_params(),
+        )
+        retention = str(self.environment.retention_days)
+        with dag:
+            for name in self.config.systems:
+                self.task(StageTask(f"maintain_{name}", "maintenance", {"scope": name, "retention_days": retention}))
+            self.task(StageTask("maintain_gold", "maintenance", {"scope": "gold", "retention_days": retention}))
+        return dag
+
+
+def ingest_dags(config: LakehouseConfig | None = None) -> dict[str, DAG]:
+    """One ingest DAG per valid system; broken systems are reported by ``raise_config_issues``."""
+    builder = _Builder(config or load_config())
+    return {ingest_dag_id(name): builder.ingest(name) for name in builder.config.systems}
+
+
+def gold_dag(config: LakehouseConfig | None = None) -> DAG:
+    return _Builder(config or load_config()).gold()
+
+
+def rag_dag(config: LakehouseConfig | None = None) -> DAG:
+    return _Builder(config or load_config()).rag()
+
+
+def maintenance_dag(config: LakehouseConfig | None = None) -> DAG:
+    return _Builder(config or load_config()).maintenance()
+
+
+def raise_config_issues(config: LakehouseConfig | None = None) -> None:
+    """Raise every config problem, so that Airflow lists it as an import error of the calling file."""
+    (config or load_config()).raise_for_issues()

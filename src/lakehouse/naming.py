@@ -1,0 +1,48 @@
+"""Names of tables and assets, derived from config in one place so that DAGs and jobs agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lakehouse.config.models import Environment, GoldTable, System
+
+
+@dataclass(frozen=True)
+class TableName:
+    catalog: str
+    schema: str
+    table: str
+
+    def __str__(self) -> str:
+        return f"{self.catalog}.{self.schema}.{self.table}"
+
+    @property
+    def asset_uri(self) -> str:
+        # "x-" schemes are left alone by Airflow's URI normalisation.
+        return f"x-lakehouse://{self.catalog}/{self.schema}/{self.table}"
+
+
+def bronze_table(environment: Environment, system_name: str, entity_name: str) -> TableName:
+    return TableName(environment.catalogs.bronze, system_name, f"{entity_name}_bronze")
+
+
+def silver_table(environment: Environment, system_name: str, system: System, entity_name: str) -> TableName:
+    target = system.entities[entity_name].silver
+    return TableName(environment.catalogs.silver, target.schema_ or system_name, target.table)
+
+
+def gold_table(environment: Environment, table: GoldTable) -> TableName:
+    return TableName(environment.catalogs.gold, table.schema_, table.name)
+
+
+def knowledge_index(environment: Environment) -> TableName:
+    return TableName(environment.catalogs.ai, "knowledge", "document_chunks")
+
+
+def ingest_dag_id(system_name: str) -> str:
+    return f"lakehouse_ingest_{system_name}"
+
+
+GOLD_DAG_ID = "lakehouse_gold"
+RAG_DAG_ID = "lakehouse_rag"
+MAINTENANCE_DAG_ID = "lakehouse_maintenance"

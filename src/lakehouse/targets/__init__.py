@@ -1,0 +1,34 @@
+"""Where a stage runs: the target of the environment turns a stage into an Airflow operator."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from airflow.sdk import BaseOperator
+
+from lakehouse.config.models import Environment
+
+Stage = Literal["bronze", "silver", "dq_gate", "gold", "smoke_checks", "rag_index", "maintenance"]
+
+LOGICAL_DATE = "{{ params.logical_date or ds }}"
+"""The business date a task works on: the run's logical date unless the trigger set one."""
+
+
+@dataclass(frozen=True)
+class StageTask:
+    task_id: str
+    stage: Stage
+    arguments: Mapping[str, str] = field(default_factory=dict)
+    """Stage arguments besides environment and logical date (system, entity, table...)."""
+
+
+def build_operator(env_name: str, environment: Environment, spec: StageTask, **task_kwargs: Any) -> BaseOperator:
+    if environment.target == "databricks":
+        from lakehouse.targets.databricks import databricks_operator
+
+        return databricks_operator(env_name, environment, spec, **task_kwargs)
+    from lakehouse.targets.local import local_operator
+
+    return local_operator(env_name, environment, spec, **task_kwargs)
