@@ -82,7 +82,9 @@ def _send_email(alert: Alert, route: Route) -> None:
 
     body = "<br>".join(line.replace("&", "&amp;").replace("<", "&lt;") for line in alert.lines())
     with SmtpHook(smtp_conn_id=route.smtp_conn_id) as hook:
-        hook.send_email_smtp(to=list(route.email_to), subject=alert.subject, html_content=body)
+        hook.send_email_smtp(
+            to=list(route.email_to), from_email=route.email_from, subject=alert.subject, html_content=body
+        )
 
 
 _SENDERS = {"log": _send_log, "email": _send_email}
@@ -92,6 +94,7 @@ _SENDERS = {"log": _send_log, "email": _send_email}
 class Route:
     channels: tuple[str, ...]
     email_to: tuple[str, ...] = ()
+    email_from: str = "lakehouse-alerts@localhost"
     smtp_conn_id: str = "smtp_default"
 
     def send(self, alert: Alert) -> None:
@@ -105,10 +108,18 @@ class Route:
 class FailureNotifier(BaseNotifier):
     """``on_failure_callback`` for every task: one alert per failed try that exhausted its retries."""
 
-    def __init__(self, *, env: str, channels: Sequence[str], email_to: Sequence[str] = (), smtp_conn_id: str = "smtp_default"):
+    def __init__(
+        self,
+        *,
+        env: str,
+        channels: Sequence[str],
+        email_to: Sequence[str] = (),
+        email_from: str = "lakehouse-alerts@localhost",
+        smtp_conn_id: str = "smtp_default",
+    ) -> None:
         super().__init__()
         self.env = env
-        self.route = Route(tuple(channels), tuple(email_to), smtp_conn_id)
+        self.route = Route(tuple(channels), tuple(email_to), email_from, smtp_conn_id)
 
     def notify(self, context: Any) -> None:
         self.route.send(alert_from_context("task failed", self.env, context))
@@ -121,6 +132,7 @@ async def deadline_missed(
     deadline: str,
     channels: Sequence[str],
     email_to: Sequence[str] = (),
+    email_from: str = "lakehouse-alerts@localhost",
     smtp_conn_id: str = "smtp_default",
     context: Mapping[str, Any] | None = None,
 ) -> None:
@@ -134,6 +146,6 @@ async def deadline_missed(
         run_id=run_id,
         detail=f"the run did not finish within {deadline} of being queued",
     )
-    route = Route(tuple(channels), tuple(email_to), smtp_conn_id)
+    route = Route(tuple(channels), tuple(email_to), email_from, smtp_conn_id)
     # Senders block (SMTP); keep the triggerer's event loop free.
     await asyncio.to_thread(route.send, alert)

@@ -79,6 +79,8 @@ def issues_from_validation(
             message = "required key is missing"
         elif error["type"] == "union_tag_invalid":
             message = message.replace("Input tag", "value")
+        if isinstance(value, dict | list) and not error["type"].endswith("_type"):
+            value = MISSING  # a model-level rule: the key says where, the whole mapping says nothing
         issues.append(ConfigIssue(file, dotted([*prefix, *path]), message, value))
     return issues
 

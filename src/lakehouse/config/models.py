@@ -344,6 +344,7 @@ class AlertRoutes(StrictModel):
 
 class Alerts(StrictModel):
     email_to: tuple[str, ...] = ()
+    email_from: str = "lakehouse-alerts@localhost"
     routes: AlertRoutes = AlertRoutes()
 
     @model_validator(mode="after")

@@ -90,6 +90,7 @@ class _Builder:
             env=self.env_name,
             channels=alerts.routes.failure,
             email_to=alerts.email_to,
+            email_from=alerts.email_from,
             smtp_conn_id=environment.connections.smtp,
         )
         # Queued-at, not logical date: a backfill of last month must not count as a missed deadline.
@@ -104,6 +105,7 @@ class _Builder:
                     "deadline": str(deadline),
                     "channels": list(alerts.routes.deadline_miss),
                     "email_to": list(alerts.email_to),
+                    "email_from": alerts.email_from,
                     "smtp_conn_id": environment.connections.smtp,
                 },
             ),

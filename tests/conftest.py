@@ -1,0 +1,73 @@
+"""Shared fixtures. Airflow reads its settings at import, so they are set here, before any test imports it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG_DIR = ROOT / "config"
+DAGS_FOLDER = ROOT / "airflow" / "dags"
+ENVIRONMENTS = ("local", "dev", "test", "prod")
+
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="lakehouse-tests-airflow-"))
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ.pop("LAKEHOUSE_ENV", None)
+os.environ.pop("LAKEHOUSE_CONFIG_DIR", None)
+from lakehouse.airflow_home import airflow_environ  # noqa: E402
+
+os.environ.update(airflow_environ())
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """A migrated Airflow metadata database, as ``dag.test()`` needs."""
+    airflow = Path(sys.executable).with_name("airflow")
+    subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, env=os.environ.copy())
+    return _AIRFLOW_HOME
+
+
+@pytest.fixture
+def env_var(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    def select(env: str) -> None:
+        monkeypatch.setenv("LAKEHOUSE_ENV", env)
+
+    return select
+
+
+class ConfigCopy:
+    """A writable copy of config/ for breaking one thing at a time."""
+
+    def __init__(self, folder: Path) -> None:
+        self.dir = folder
+
+    def path(self, relative: str) -> Path:
+        return self.dir / relative
+
+    def read(self, relative: str) -> Any:
+        return yaml.safe_load(self.path(relative).read_text())
+
+    def write(self, relative: str, data: Any) -> None:
+        self.path(relative).write_text(yaml.safe_dump(data, sort_keys=False))
+
+    def edit(self, relative: str, change: Callable[[Any], None]) -> None:
+        data = self.read(relative)
+        change(data)
+        self.write(relative, data)
+
+
+@pytest.fixture
+def config_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ConfigCopy]:
+    folder = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, folder)
+    monkeypatch.setenv("LAKEHOUSE_CONFIG_DIR", str(folder))
+    yield ConfigCopy(folder)
