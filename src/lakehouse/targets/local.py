@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from airflow.providers.standard.operators.python import PythonOperator
@@ -10,8 +11,11 @@ from lakehouse.config.models import Environment
 from lakehouse.targets import LOGICAL_DATE, StageTask
 
 
-def run_stage(*, stage: str, env: str, logical_date: str, **arguments: str) -> None:
-    """Entry point of a local task. Spark execution is not built yet, so refuse rather than pretend."""
+def run_stage(stage: str, env: str, logical_date: str, arguments: Mapping[str, str]) -> None:
+    """Entry point of a local task. Spark execution is not built yet, so refuse rather than pretend.
+
+    No ``**kwargs``: PythonOperator would pass the whole task context into them.
+    """
     described = ", ".join(f"{name}={value}" for name, value in sorted(arguments.items()))
     raise NotImplementedError(
         f"local execution of stage '{stage}' ({described}, env={env}, logical_date={logical_date}) "
@@ -23,6 +27,6 @@ def local_operator(env_name: str, environment: Environment, spec: StageTask, **t
     return PythonOperator(
         task_id=spec.task_id,
         python_callable=run_stage,
-        op_kwargs={"stage": spec.stage, "env": env_name, "logical_date": LOGICAL_DATE, **spec.arguments},
+        op_kwargs={"stage": spec.stage, "env": env_name, "logical_date": LOGICAL_DATE, "arguments": dict(spec.arguments)},
         **task_kwargs,
     )

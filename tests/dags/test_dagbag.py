@@ -1,0 +1,81 @@
+"""The DAG folder as Airflow loads it: a real DagBag per environment, and runs with ``dag.test()``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+
+from tests.conftest import DAGS_FOLDER, ENVIRONMENTS, ConfigCopy
+
+SYSTEMS = ["jarvis", "amdm", "pega", "cmdm", "sfdc"]
+ALL_DAG_IDS = sorted([f"lakehouse_ingest_{s}" for s in SYSTEMS] + ["lakehouse_gold", "lakehouse_rag", "lakehouse_maintenance"])
+
+
+def _dagbag() -> DagBag:
+    return DagBag(dag_folder=str(DAGS_FOLDER))
+
+
+def _errors(bag: DagBag) -> dict[str, str]:
+    return {Path(path).name: message for path, message in bag.import_errors.items()}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_dag_loads_without_import_errors(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAKEHOUSE_ENV", env)
+    bag = _dagbag()
+    assert bag.import_errors == {}
+    assert sorted(bag.dag_ids) == ALL_DAG_IDS
+    for dag in bag.dags.values():
+        assert f"env:{env}" in dag.tags
+
+
+def test_a_broken_system_is_an_import_error_naming_it_and_the_rest_loads(config_copy: ConfigCopy) -> None:
+    config_copy.edit("systems.yaml", lambda d: d["systems"]["pega"]["dq_rules"][2].update(action="drop"))
+    bag = _dagbag()
+    errors = _errors(bag)
+    assert list(errors) == ["lakehouse_config_check.py"]
+    message = errors["lakehouse_config_check.py"]
+    assert "systems.pega.dq_rules[2].action: Input should be 'warn', 'quarantine' or 'fail' (got 'drop')" in message
+    assert f"{config_copy.dir}/systems.yaml" in message
+    assert sorted(bag.dag_ids) == [dag_id for dag_id in ALL_DAG_IDS if dag_id != "lakehouse_ingest_pega"]
+
+
+def test_a_broken_gold_config_keeps_every_ingest_dag(config_copy: ConfigCopy) -> None:
+    config_copy.edit("pipelines.yaml", lambda d: d["gold"]["tables"][0].update(inputs=["crm.customer"]))
+    errors = _errors(_dagbag())
+    assert sorted(errors) == [
+        "lakehouse_config_check.py", "lakehouse_gold.py", "lakehouse_maintenance.py", "lakehouse_rag.py",
+    ]
+    assert all("gold.tables[0].inputs[0]: unknown system 'crm'" in message for message in errors.values())
+    assert sorted(_dagbag().dag_ids) == [f"lakehouse_ingest_{s}" for s in sorted(SYSTEMS)]
+
+
+def test_a_broken_environment_fails_every_file_with_its_message(config_copy: ConfigCopy) -> None:
+    config_copy.edit("variables/local.yaml", lambda d: d.update(target="kubernetes"))
+    bag = _dagbag()
+    assert bag.dag_ids == []
+    assert len(bag.import_errors) == 5
+    assert all("target: Input should be 'local' or 'databricks' (got 'kubernetes')" in m for m in bag.import_errors.values())
+
+
+@pytest.mark.slow
+def test_local_placeholder_tasks_fail_loudly_through_airflow(
+    airflow_db: Path, config_copy: ConfigCopy, caplog: pytest.LogCaptureFixture
+) -> None:
+    def no_retries(data: Any) -> None:
+        data["retries"]["retries"] = 0
+
+    config_copy.edit("variables/local.yaml", no_retries)
+    dag = _dagbag().get_dag("lakehouse_ingest_amdm")
+    with caplog.at_level(logging.ERROR):
+        run = dag.test(logical_date=None, run_conf={"logical_date": "2026-03-02"})
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert run.state == "failed"
+    assert states == {"address.bronze": "failed", "address.silver": "upstream_failed", "address.dq_gate": "upstream_failed"}
+    assert "local execution of stage 'bronze'" in caplog.text
+    assert "logical_date=2026-03-02" in caplog.text
+    assert "[lakehouse local] task failed: lakehouse_ingest_amdm.address.bronze" in caplog.text
