@@ -6,11 +6,12 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from lakehouse.config import CONFIG_DIR_VAR, ENV_VAR, default_config_dir
+from lakehouse.config import CONFIG_DIR_VAR, ENV_VAR
 
 
 def project_root() -> Path:
-    return default_config_dir().resolve().parent
+    """The checkout this package is installed from (editable install)."""
+    return Path(__file__).resolve().parents[2]
 
 
 def airflow_environ(base: Mapping[str, str] | None = None) -> dict[str, str]:
