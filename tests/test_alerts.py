@@ -23,7 +23,7 @@ class _Inbox:
     def __init__(self) -> None:
         self.messages: list = []
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # aiosmtpd's hook
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook
         self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
         return "250 OK"
 
@@ -53,7 +53,10 @@ def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Inbox]:
 
 def _context() -> dict:
     ti = SimpleNamespace(
-        dag_id="lakehouse_ingest_pega", task_id="case.silver", run_id="scheduled__2026-03-02", try_number=3,
+        dag_id="lakehouse_ingest_pega",
+        task_id="case.silver",
+        run_id="scheduled__2026-03-02",
+        try_number=3,
         log_url="http://127.0.0.1:8080/log",
     )
     return {"ti": ti, "exception": ValueError("bad row\nsecond line")}
@@ -79,14 +82,18 @@ def test_unreachable_channel_is_logged_and_the_other_channels_still_send(
         f'{{"conn_type": "smtp", "host": "127.0.0.1", "port": {_free_port()}, '
         '"extra": {"disable_tls": true, "disable_ssl": true, "timeout": 2, "retry_limit": 1}}',
     )
-    notifier = FailureNotifier(env="dev", channels=["email", "log"], email_to=["oncall@example.com"], smtp_conn_id="smtp_down")
+    notifier = FailureNotifier(
+        env="dev", channels=["email", "log"], email_to=["oncall@example.com"], smtp_conn_id="smtp_down"
+    )
     with caplog.at_level(logging.ERROR, logger="lakehouse.alerts"):
         notifier.notify(_context())  # must not raise
     assert "alert channel 'email' failed for [lakehouse dev] task failed" in caplog.text
     assert "event: task failed" in caplog.text
 
 
-def test_deadline_callback_is_importable_by_path_and_awaitable(smtp_server: _Inbox, caplog: pytest.LogCaptureFixture) -> None:
+def test_deadline_callback_is_importable_by_path_and_awaitable(
+    smtp_server: _Inbox, caplog: pytest.LogCaptureFixture
+) -> None:
     (deadline,) = ingest_dags(load_config("prod"))["lakehouse_ingest_cmdm"].deadline
     callback = import_string(deadline.callback.path)
     assert inspect.iscoroutinefunction(callback)

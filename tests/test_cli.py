@@ -22,7 +22,8 @@ def test_validate_passes_on_the_shipped_config_for_every_environment() -> None:
     result = _run("validate", "--all-envs")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        f"{env}: OK (5 systems: jarvis, amdm, pega, cmdm, sfdc; 9 Gold tables)" for env in ("dev", "local", "prod", "test")
+        f"{env}: OK (5 systems: jarvis, amdm, pega, cmdm, sfdc; 9 Gold tables)"
+        for env in ("dev", "local", "prod", "test")
     ]
 
 
@@ -68,6 +69,8 @@ def test_airflow_lists_every_dag_with_no_import_errors(tmp_path: Path, config_co
     assert "No data found" in errors.stdout
 
     config_copy.edit("systems.yaml", lambda d: d["systems"]["pega"]["dq_rules"][2].update(action="drop"))
-    broken = _run("airflow", "dags", "list-import-errors", "--local", env={**env, "LAKEHOUSE_CONFIG_DIR": str(config_copy.dir)})
+    broken = _run(
+        "airflow", "dags", "list-import-errors", "--local", env={**env, "LAKEHOUSE_CONFIG_DIR": str(config_copy.dir)}
+    )
     assert "lakehouse_config_check.py" in broken.stdout
     assert "systems.pega.dq_rules[2].action" in broken.stdout

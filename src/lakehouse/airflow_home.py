@@ -28,6 +28,8 @@ def airflow_environ(base: Mapping[str, str] | None = None) -> dict[str, str]:
         # The default forks 32 workers; more than two cores cannot use.
         "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        # The CLI warns on every call that the optional graph renderer is missing; nothing here uses it.
+        "PYTHONWARNINGS": "ignore:Could not import graphviz:UserWarning",
         CONFIG_DIR_VAR: str(root / "config"),
         ENV_VAR: "local",
     }

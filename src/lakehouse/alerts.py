@@ -57,7 +57,7 @@ def alert_from_context(event: str, env: str, context: Mapping[str, Any]) -> Aler
     return Alert(
         event=event,
         env=env,
-        dag_id=getattr(dag, "dag_id", None) or getattr(ti, "dag_id", "?"),
+        dag_id=str(getattr(dag, "dag_id", None) or getattr(ti, "dag_id", "?")),
         run_id=getattr(run, "run_id", None) or getattr(ti, "run_id", None),
         task_id=getattr(ti, "task_id", None),
         try_number=getattr(ti, "try_number", None),

@@ -56,152 +56,210 @@ LOCAL = "config/variables/local.yaml"
     ("file", "path", "value", "expected"),
     [
         pytest.param(
-            "systems.yaml", ["systems", "pega", "dq_rules", 2, "action"], "drop",
+            "systems.yaml",
+            ["systems", "pega", "dq_rules", 2, "action"],
+            "drop",
             "systems.pega.dq_rules[2].action: Input should be 'warn', 'quarantine' or 'fail' (got 'drop')",
             id="dq-action-not-allowed",
         ),
         pytest.param(
-            "systems.yaml", ["systems", "sfdc", "dq_rules", 1, "column"], "e_mail",
+            "systems.yaml",
+            ["systems", "sfdc", "dq_rules", 1, "column"],
+            "e_mail",
             "systems.sfdc.dq_rules[1].column: not a column of the contract; available: contact_id, prty_id,",
             id="dq-rule-on-unknown-column",
         ),
         pytest.param(
-            "systems.yaml", ["systems", "amdm", "schedule"], {"cron": "0 25 * * *", "timezone": "Australia/Sydney"},
+            "systems.yaml",
+            ["systems", "amdm", "schedule"],
+            {"cron": "0 25 * * *", "timezone": "Australia/Sydney"},
             "systems.amdm.schedule.cron: not a valid cron expression; expected five fields such as '0 4 * * *' "
             "(got '0 25 * * *')",
             id="cron-does-not-parse",
         ),
         pytest.param(
-            "systems.yaml", ["systems", "amdm", "schedule"], {"cron": "0 4 * * *", "timezone": "Australia/Sydny"},
+            "systems.yaml",
+            ["systems", "amdm", "schedule"],
+            {"cron": "0 4 * * *", "timezone": "Australia/Sydny"},
             "systems.amdm.schedule.timezone: not a known IANA timezone; expected a name such as 'Australia/Sydney' "
             "(got 'Australia/Sydny')",
             id="timezone-does-not-exist",
         ),
         pytest.param(
-            "systems.yaml", ["systems", "jarvis", "owner_team"], "x",
+            "systems.yaml",
+            ["systems", "jarvis", "owner_team"],
+            "x",
             "systems.jarvis.owner_team: unknown key; allowed: description, domain, owner,",
             id="unknown-key",
         ),
         pytest.param(
-            "systems.yaml", ["systems", "jarvis", "entities", "service", "natural_key"], ["service_id"],
+            "systems.yaml",
+            ["systems", "jarvis", "entities", "service", "natural_key"],
+            ["service_id"],
             "systems.jarvis.entities.service.natural_key[0]: not a column of the contract; available: serv_id,",
             id="natural-key-not-a-column",
         ),
         pytest.param(
-            "systems.yaml", ["systems", "pega", "entities", "case", "canonical_keys", "customer_sk"], "party.customer_id",
+            "systems.yaml",
+            ["systems", "pega", "entities", "case", "canonical_keys", "customer_sk"],
+            "party.customer_id",
             "systems.pega.entities.case.canonical_keys.customer_sk: not a column of the contract; available: "
             "case_id, case_type, status, created_ts, closed_ts, sla_due_ts, reopen_count, channel, party, "
             "party.prty_id, service, service.serv_id, service.acct_id (got 'party.customer_id')",
             id="canonical-key-not-a-column",
         ),
         pytest.param(
-            "systems.yaml", ["systems", "pega", "entities", "case", "canonical_keys", "party_sk"], "party.prty_id",
+            "systems.yaml",
+            ["systems", "pega", "entities", "case", "canonical_keys", "party_sk"],
+            "party.prty_id",
             "systems.pega.entities.case.canonical_keys.party_sk: Input should be 'customer_sk', 'account_sk', "
             "'service_sk', 'address_sk' or 'case_sk' (got 'party_sk')",
             id="unknown-surrogate-key",
         ),
         pytest.param(
-            "systems.yaml", ["systems", "jarvis", "entities", "service", "columns", 5, "type"], "datetime",
+            "systems.yaml",
+            ["systems", "jarvis", "entities", "service", "columns", 5, "type"],
+            "datetime",
             "systems.jarvis.entities.service.columns[5].type: Input should be 'string', 'integer', 'long', 'double', "
             "'boolean', 'date', 'timestamp' or 'struct' (got 'datetime')",
             id="unknown-column-type",
         ),
         pytest.param(
-            "systems.yaml", ["systems", "amdm", "dq_rules", 1, "pattern"], "^(\\d{4}$",
+            "systems.yaml",
+            ["systems", "amdm", "dq_rules", 1, "pattern"],
+            "^(\\d{4}$",
             "systems.amdm.dq_rules[1].pattern: not a valid regular expression",
             id="regex-does-not-compile",
         ),
         pytest.param(
-            "systems.yaml", ["systems", "cmdm", "dq_rules", 1, "entity"], None,
+            "systems.yaml",
+            ["systems", "cmdm", "dq_rules", 1, "entity"],
+            None,
             "systems.cmdm.dq_rules[1].entity: required when a system has several entities; one of: customer, "
             "party_address, party_account (got None)",
             id="dq-rule-needs-entity",
         ),
         pytest.param(
-            "systems.yaml", ["systems", "amdm", "dq_rules", 1, "check"], "matches",
+            "systems.yaml",
+            ["systems", "amdm", "dq_rules", 1, "check"],
+            "matches",
             "systems.amdm.dq_rules[1]: value 'matches' found using 'check' does not match any of the expected tags: "
             "'not_null', 'regex', 'in_set', 'not_after_logical_date'",
             id="unknown-dq-check",
         ),
         pytest.param(
-            "systems.yaml", ["systems", "amdm", "entities", "address", "silver_rules", 1, "column"], "postcode",
-            "systems.amdm.entities.address.silver_rules[1].column: not a column of the contract; available: amdm_addr_id,",
+            "systems.yaml",
+            ["systems", "amdm", "entities", "address", "silver_rules", 1, "column"],
+            "postcode",
+            "systems.amdm.entities.address.silver_rules[1].column: not a column of the contract; "
+            "available: amdm_addr_id,",
             id="silver-rule-on-unknown-column",
         ),
         pytest.param(
-            "systems.yaml", ["systems", "jarvis", "freshness_deadline"], "two hours",
+            "systems.yaml",
+            ["systems", "jarvis", "freshness_deadline"],
+            "two hours",
             "systems.jarvis.freshness_deadline: Input should be a valid timedelta",
             id="deadline-not-a-duration",
         ),
         pytest.param(
-            "systems.yaml", ["systems", "jarvis", "landing"], {"path": "{system}/{entity}"},
+            "systems.yaml",
+            ["systems", "jarvis", "landing"],
+            {"path": "{system}/{entity}"},
             "systems.jarvis.landing.path: must contain {date} so that each logical date reads its own slice",
             id="landing-without-date",
         ),
         pytest.param(
-            "systems.yaml", ["systems", "sfdc", "entities", "contact", "silver"], {"schema": "jarvis", "table": "service_silver"},
+            "systems.yaml",
+            ["systems", "sfdc", "entities", "contact", "silver"],
+            {"schema": "jarvis", "table": "service_silver"},
             "systems.sfdc.entities.contact.silver.table: Silver table jarvis.service_silver is already written by "
             "jarvis.service (got 'service_silver')",
             id="two-entities-one-silver-table",
         ),
         pytest.param(
-            "pipelines.yaml", ["gold", "tables", 0, "inputs"], ["crm.customer"],
-            "gold.tables[0].inputs[0]: unknown system 'crm'; known: amdm, cmdm, jarvis, pega, sfdc (got 'crm.customer')",
+            "pipelines.yaml",
+            ["gold", "tables", 0, "inputs"],
+            ["crm.customer"],
+            "gold.tables[0].inputs[0]: unknown system 'crm'; known: amdm, cmdm, jarvis, pega, sfdc "
+            "(got 'crm.customer')",
             id="gold-input-unknown-system",
         ),
         pytest.param(
-            "pipelines.yaml", ["gold", "tables", 0, "inputs"], ["cmdm.contact"],
+            "pipelines.yaml",
+            ["gold", "tables", 0, "inputs"],
+            ["cmdm.contact"],
             "gold.tables[0].inputs[0]: system 'cmdm' has no entity 'contact'; it has: customer, party_address, "
             "party_account (got 'cmdm.contact')",
             id="gold-input-unknown-entity",
         ),
         pytest.param(
-            "pipelines.yaml", ["gold", "tables", 7, "depends_on"], ["fact_cases"],
+            "pipelines.yaml",
+            ["gold", "tables", 7, "depends_on"],
+            ["fact_cases"],
             "gold.tables[7].depends_on[0]: unknown Gold table; known: dim_customer_scd2,",
             id="gold-unknown-dependency",
         ),
         pytest.param(
-            "pipelines.yaml", ["gold", "tables", 6, "depends_on"], ["customer_360"],
+            "pipelines.yaml",
+            ["gold", "tables", 6, "depends_on"],
+            ["customer_360"],
             "gold.tables: depends_on forms a cycle: bridge_contact -> customer_360 -> bridge_contact",
             id="gold-dependency-cycle",
         ),
         pytest.param(
-            "pipelines.yaml", ["rag", "domains"], ["pega", "genesys"],
+            "pipelines.yaml",
+            ["rag", "domains"],
+            ["pega", "genesys"],
             "rag.domains[1]: unknown system; known: amdm, cmdm, jarvis, pega, sfdc (got 'genesys')",
             id="rag-unknown-domain",
         ),
         pytest.param(
-            "pipelines.yaml", ["maintenance", "schedule", "timezone"], "Mars/Olympus",
+            "pipelines.yaml",
+            ["maintenance", "schedule", "timezone"],
+            "Mars/Olympus",
             "maintenance.schedule.timezone: not a known IANA timezone",
             id="pipeline-timezone",
         ),
         pytest.param(
-            "variables/local.yaml", ["target"], "kubernetes",
+            "variables/local.yaml",
+            ["target"],
+            "kubernetes",
             "target: Input should be 'local' or 'databricks' (got 'kubernetes')",
             id="env-unknown-target",
         ),
         pytest.param(
-            "variables/local.yaml", ["retries", "retries"], "many",
+            "variables/local.yaml",
+            ["retries", "retries"],
+            "many",
             "retries.retries: Input should be a valid integer, unable to parse string as an integer (got 'many')",
             id="env-retries-not-a-number",
         ),
         pytest.param(
-            "variables/local.yaml", ["retention_days"], 1,
+            "variables/local.yaml",
+            ["retention_days"],
+            1,
             "retention_days: Input should be greater than or equal to 7 (got 1)",
             id="env-retention-too-short",
         ),
         pytest.param(
-            "variables/local.yaml", ["alerts", "routes", "failure"], ["log", "sms"],
+            "variables/local.yaml",
+            ["alerts", "routes", "failure"],
+            ["log", "sms"],
             "alerts.routes.failure[1]: Input should be 'log' or 'email' (got 'sms')",
             id="env-unknown-alert-channel",
         ),
         pytest.param(
-            "variables/local.yaml", ["target"], "databricks",
+            "variables/local.yaml",
+            ["target"],
+            "databricks",
             "config/variables/local.yaml: target 'databricks' needs a 'databricks' section (job names)",
             id="env-databricks-without-jobs",
         ),
         pytest.param(
-            "variables/local.yaml", ["alerts"], {"routes": {"failure": ["email"]}},
+            "variables/local.yaml",
+            ["alerts"],
+            {"routes": {"failure": ["email"]}},
             "alerts: a route sends email but 'email_to' is empty",
             id="env-email-route-without-recipients",
         ),
@@ -218,7 +276,9 @@ def test_invalid_value_is_reported_with_file_key_value_and_allowed(
 
 
 def test_unknown_key_suggests_the_closest_allowed_one(config_copy: ConfigCopy) -> None:
-    config_copy.edit("systems.yaml", lambda d: d["systems"]["jarvis"].update(schedle=d["systems"]["jarvis"].get("tags")))
+    config_copy.edit(
+        "systems.yaml", lambda d: d["systems"]["jarvis"].update(schedle=d["systems"]["jarvis"].get("tags"))
+    )
     assert "did you mean 'schedule'?" in _one(_messages(config_copy))
 
 

@@ -12,7 +12,9 @@ from airflow.dag_processing.dagbag import DagBag
 from tests.conftest import DAGS_FOLDER, ENVIRONMENTS, ConfigCopy
 
 SYSTEMS = ["jarvis", "amdm", "pega", "cmdm", "sfdc"]
-ALL_DAG_IDS = sorted([f"lakehouse_ingest_{s}" for s in SYSTEMS] + ["lakehouse_gold", "lakehouse_rag", "lakehouse_maintenance"])
+ALL_DAG_IDS = sorted(
+    [f"lakehouse_ingest_{s}" for s in SYSTEMS] + ["lakehouse_gold", "lakehouse_rag", "lakehouse_maintenance"]
+)
 
 
 def _dagbag() -> DagBag:
@@ -48,7 +50,10 @@ def test_a_broken_gold_config_keeps_every_ingest_dag(config_copy: ConfigCopy) ->
     config_copy.edit("pipelines.yaml", lambda d: d["gold"]["tables"][0].update(inputs=["crm.customer"]))
     errors = _errors(_dagbag())
     assert sorted(errors) == [
-        "lakehouse_config_check.py", "lakehouse_gold.py", "lakehouse_maintenance.py", "lakehouse_rag.py",
+        "lakehouse_config_check.py",
+        "lakehouse_gold.py",
+        "lakehouse_maintenance.py",
+        "lakehouse_rag.py",
     ]
     assert all("gold.tables[0].inputs[0]: unknown system 'crm'" in message for message in errors.values())
     assert sorted(_dagbag().dag_ids) == [f"lakehouse_ingest_{s}" for s in sorted(SYSTEMS)]
@@ -59,7 +64,9 @@ def test_a_broken_environment_fails_every_file_with_its_message(config_copy: Con
     bag = _dagbag()
     assert bag.dag_ids == []
     assert len(bag.import_errors) == 5
-    assert all("target: Input should be 'local' or 'databricks' (got 'kubernetes')" in m for m in bag.import_errors.values())
+    assert all(
+        "target: Input should be 'local' or 'databricks' (got 'kubernetes')" in m for m in bag.import_errors.values()
+    )
 
 
 @pytest.mark.slow
@@ -75,7 +82,11 @@ def test_local_placeholder_tasks_fail_loudly_through_airflow(
         run = dag.test(logical_date=None, run_conf={"logical_date": "2026-03-02"})
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert run.state == "failed"
-    assert states == {"address.bronze": "failed", "address.silver": "upstream_failed", "address.dq_gate": "upstream_failed"}
+    assert states == {
+        "address.bronze": "failed",
+        "address.silver": "upstream_failed",
+        "address.dq_gate": "upstream_failed",
+    }
     assert "local execution of stage 'bronze'" in caplog.text
     assert "logical_date=2026-03-02" in caplog.text
     assert "[lakehouse local] task failed: lakehouse_ingest_amdm.address.bronze" in caplog.text

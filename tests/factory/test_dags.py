@@ -8,9 +8,9 @@ import pendulum
 import pytest
 from airflow.providers.databricks.operators.databricks import DatabricksRunNowOperator
 from airflow.providers.standard.operators.python import PythonOperator
-from airflow.sdk.exceptions import ParamValidationError
 from airflow.sdk import AssetAll, CronTriggerTimetable, DeadlineReference
 from airflow.sdk.definitions.deadline import DagRunQueuedAtDeadline
+from airflow.sdk.exceptions import ParamValidationError
 
 from lakehouse.alerts import FailureNotifier
 from lakehouse.config import load_config
@@ -71,11 +71,18 @@ def test_gold_is_scheduled_on_every_silver_asset_it_reads(env: str, dags: dict) 
     assert sorted(asset.name for asset in gold.schedule.objects) == sorted(
         f"{prefix}.{table}"
         for table in (
-            "amdm.address_silver", "cmdm.customer_silver", "customer.address_link", "customer.account_link",
-            "jarvis.service_silver", "pega.case_silver", "sfdc.contact_silver",
+            "amdm.address_silver",
+            "cmdm.customer_silver",
+            "customer.address_link",
+            "customer.account_link",
+            "jarvis.service_silver",
+            "pega.case_silver",
+            "sfdc.contact_silver",
         )
     )
-    published = {gate.outlets[0].name for dag in dags.values() for gate in dag.tasks if gate.task_id.endswith("dq_gate")}
+    published = {
+        gate.outlets[0].name for dag in dags.values() for gate in dag.tasks if gate.task_id.endswith("dq_gate")
+    }
     assert {asset.name for asset in gold.schedule.objects} == published
 
 
@@ -83,8 +90,13 @@ def test_gold_graph_follows_depends_on_and_ends_with_smoke_checks(dags: dict) ->
     gold = dags["lakehouse_gold"]
     assert gold.get_task("case_metrics").upstream_task_ids == {"fact_case"}
     assert gold.get_task("customer_360").upstream_task_ids == {
-        "dim_customer_scd2", "dim_address", "fact_service_status", "fact_case",
-        "bridge_customer_address", "bridge_customer_account", "bridge_contact",
+        "dim_customer_scd2",
+        "dim_address",
+        "fact_service_status",
+        "fact_case",
+        "bridge_customer_address",
+        "bridge_customer_account",
+        "bridge_contact",
     }
     smoke = gold.get_task("smoke_checks")
     assert smoke.upstream_task_ids == {"case_metrics", "customer_360"}
@@ -111,8 +123,12 @@ def test_every_dag_is_catchup_free_and_runs_one_at_a_time(dags: dict) -> None:
 
 @pytest.mark.parametrize(
     ("dag_id", "interval"),
-    [("lakehouse_ingest_jarvis", timedelta(hours=2)), ("lakehouse_gold", timedelta(hours=2)),
-     ("lakehouse_rag", timedelta(hours=1)), ("lakehouse_maintenance", timedelta(hours=4))],
+    [
+        ("lakehouse_ingest_jarvis", timedelta(hours=2)),
+        ("lakehouse_gold", timedelta(hours=2)),
+        ("lakehouse_rag", timedelta(hours=1)),
+        ("lakehouse_maintenance", timedelta(hours=4)),
+    ],
 )
 def test_deadline_from_config_calls_the_routed_callback(env: str, dags: dict, dag_id: str, interval: timedelta) -> None:
     (deadline,) = dags[dag_id].deadline
@@ -143,9 +159,14 @@ def test_retries_with_exponential_backoff_and_failure_notifier_on_every_task(env
 def test_owner_and_tags(env: str, dags: dict) -> None:
     jarvis = dags["lakehouse_ingest_jarvis"]
     assert {task.owner for task in jarvis.tasks} == {"dpm-jarvis"}
-    assert {f"env:{env}", "system:jarvis", "domain:telecom", "cost_centre:GRP_IT-DPM", "layer:ingest", "services"} <= set(
-        jarvis.tags
-    )
+    assert {
+        f"env:{env}",
+        "system:jarvis",
+        "domain:telecom",
+        "cost_centre:GRP_IT-DPM",
+        "layer:ingest",
+        "services",
+    } <= set(jarvis.tags)
     assert {f"env:{env}", "cost_centre:GRP_IT-DPM", "layer:gold"} <= set(dags["lakehouse_gold"].tags)
     for dag in dags.values():
         assert f"env:{env}" in dag.tags
@@ -170,15 +191,20 @@ def test_target_decides_the_operator(env: str, dags: dict) -> None:
     if env == "local":
         assert isinstance(task, PythonOperator)
         assert task.op_kwargs == {
-            "stage": "bronze", "env": "local", "logical_date": "{{ params.logical_date or ds }}",
+            "stage": "bronze",
+            "env": "local",
+            "logical_date": "{{ params.logical_date or ds }}",
             "arguments": {"system": "jarvis", "entity": "service"},
         }
     else:
         assert isinstance(task, DatabricksRunNowOperator)
         assert task.job_name == f"lakehouse-{env}-bronze-ingest"
         assert task.job_parameters == {
-            "stage": "bronze", "env": env, "logical_date": "{{ params.logical_date or ds }}",
-            "system": "jarvis", "entity": "service",
+            "stage": "bronze",
+            "env": env,
+            "logical_date": "{{ params.logical_date or ds }}",
+            "system": "jarvis",
+            "entity": "service",
         }
         assert task.databricks_conn_id == "databricks_default"
 
@@ -190,5 +216,9 @@ def test_doc_md_describes_the_dag_without_connections_or_addresses(env: str, dag
     assert "| customer | `email` | regex | warn |" in doc
     assert "Natural key: `prty_id`, `amdm_addr_id`, `valid_from`" in doc
     for dag in dags.values():
-        for secret_ish in [*environment.alerts.email_to, environment.connections.databricks, environment.connections.smtp]:
+        for secret_ish in [
+            *environment.alerts.email_to,
+            environment.connections.databricks,
+            environment.connections.smtp,
+        ]:
             assert secret_ish not in dag.doc_md

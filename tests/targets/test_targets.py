@@ -11,14 +11,16 @@ from lakehouse.targets.local import run_stage
 from tests.conftest import ConfigCopy
 
 
-def _render(task, params: dict) -> None:  # type: ignore[no-untyped-def]
+def _render(task, params: dict) -> None:
     context = {"params": params, "ds": "2026-02-01", "dag": task.dag, "task": task}
     task.render_template_fields(context)
 
 
 @pytest.mark.parametrize("env", ["local", "prod"])
 @pytest.mark.parametrize(("override", "expected"), [(None, "2026-02-01"), ("2026-01-15", "2026-01-15")])
-def test_business_date_is_the_logical_date_unless_the_trigger_sets_one(env: str, override: str | None, expected: str) -> None:
+def test_business_date_is_the_logical_date_unless_the_trigger_sets_one(
+    env: str, override: str | None, expected: str
+) -> None:
     task = ingest_dags(load_config(env))["lakehouse_ingest_amdm"].get_task("address.silver")
     _render(task, {"system": "amdm", "logical_date": override})
     if env == "local":
@@ -42,5 +44,5 @@ def test_job_id_override_wins_over_the_job_name(config_copy: ConfigCopy) -> None
 
 
 def test_local_stages_refuse_to_run_until_spark_execution_exists() -> None:
-    with pytest.raises(NotImplementedError, match="stage 'silver' .*system=cmdm.*no data was read or written"):
+    with pytest.raises(NotImplementedError, match=r"stage 'silver' .*system=cmdm.*no data was read or written"):
         run_stage("silver", "local", "2026-02-01", {"system": "cmdm", "entity": "customer"})

@@ -28,12 +28,13 @@ def check_system(name: str, system: System, file: str) -> Iterator[ConfigIssue]:
             if column_path not in paths:
                 yield issue(*at, "canonical_keys", surrogate, message=_not_a_column(paths), value=column_path)
         available = list(top_level)
-        for index, rule in enumerate(entity.silver_rules):
-            for column_name in rule_inputs(rule):
+        for index, silver_rule in enumerate(entity.silver_rules):
+            for rule_key, column_name in rule_inputs(silver_rule):
                 if column_name not in available:
-                    key = "order_by" if rule.rule == "latest_per_key" else ("columns" if rule.rule in ("concat", "sha256") else "column")
-                    yield issue(*at, "silver_rules", index, key, message=_not_a_column(available), value=column_name)
-            output = rule_output(rule)
+                    yield issue(
+                        *at, "silver_rules", index, *rule_key, message=_not_a_column(available), value=column_name
+                    )
+            output = rule_output(silver_rule)
             if output is not None and output not in available:
                 available.append(output)
 
@@ -41,14 +42,22 @@ def check_system(name: str, system: System, file: str) -> Iterator[ConfigIssue]:
         if rule.entity is None:
             if len(system.entities) > 1:
                 yield issue(
-                    "dq_rules", index, "entity",
+                    "dq_rules",
+                    index,
+                    "entity",
                     message=f"required when a system has several entities; one of: {', '.join(system.entities)}",
                     value=None,
                 )
                 continue
             entity = next(iter(system.entities.values()))
         elif rule.entity not in system.entities:
-            yield issue("dq_rules", index, "entity", message=f"unknown entity; one of: {', '.join(system.entities)}", value=rule.entity)
+            yield issue(
+                "dq_rules",
+                index,
+                "entity",
+                message=f"unknown entity; one of: {', '.join(system.entities)}",
+                value=rule.entity,
+            )
             continue
         else:
             entity = system.entities[rule.entity]
@@ -74,11 +83,14 @@ def check_silver_tables_unique(systems: Mapping[str, System], file: str) -> Iter
         for entity_name, entity in system.entities.items():
             table = (entity.silver.schema_ or system_name, entity.silver.table)
             if table in owners:
-                yield system_name, ConfigIssue(
-                    file,
-                    dotted(["systems", system_name, "entities", entity_name, "silver", "table"]),
-                    f"Silver table {'.'.join(table)} is already written by {owners[table]}",
-                    entity.silver.table,
+                yield (
+                    system_name,
+                    ConfigIssue(
+                        file,
+                        dotted(["systems", system_name, "entities", entity_name, "silver", "table"]),
+                        f"Silver table {'.'.join(table)} is already written by {owners[table]}",
+                        entity.silver.table,
+                    ),
                 )
             else:
                 owners[table] = f"{system_name}.{entity_name}"
@@ -99,14 +111,21 @@ def check_pipelines(
             if not entity_name:
                 yield ConfigIssue(file, key, "expected 'system.entity'", ref)
             elif system_name not in known_systems:
-                yield ConfigIssue(file, key, f"unknown system '{system_name}'; known: {', '.join(sorted(known_systems))}", ref)
+                yield ConfigIssue(
+                    file, key, f"unknown system '{system_name}'; known: {', '.join(sorted(known_systems))}", ref
+                )
             elif system_name in systems and entity_name not in systems[system_name].entities:
                 entities = ", ".join(systems[system_name].entities)
-                yield ConfigIssue(file, key, f"system '{system_name}' has no entity '{entity_name}'; it has: {entities}", ref)
+                yield ConfigIssue(
+                    file, key, f"system '{system_name}' has no entity '{entity_name}'; it has: {entities}", ref
+                )
         for dep_index, dependency in enumerate(table.depends_on):
             if dependency not in names:
                 yield ConfigIssue(
-                    file, dotted([*at, "depends_on", dep_index]), f"unknown Gold table; known: {', '.join(names)}", dependency
+                    file,
+                    dotted([*at, "depends_on", dep_index]),
+                    f"unknown Gold table; known: {', '.join(names)}",
+                    dependency,
                 )
     cycle = _find_cycle({table.name: table.depends_on for table in pipelines.gold.tables})
     if cycle:
@@ -114,7 +133,10 @@ def check_pipelines(
     for index, domain in enumerate(pipelines.rag.domains):
         if domain not in known_systems:
             yield ConfigIssue(
-                file, dotted(["rag", "domains", index]), f"unknown system; known: {', '.join(sorted(known_systems))}", domain
+                file,
+                dotted(["rag", "domains", index]),
+                f"unknown system; known: {', '.join(sorted(known_systems))}",
+                domain,
             )
 
 
@@ -127,7 +149,7 @@ def _find_cycle(graph: Mapping[str, tuple[str, ...]]) -> list[str]:
         stack.append(node)
         for child in graph.get(node, ()):
             if state.get(child) == 1:
-                return stack[stack.index(child) :] + [child]
+                return [*stack[stack.index(child) :], child]
             if child in graph and child not in state:
                 found = visit(child)
                 if found:

@@ -91,14 +91,16 @@ def _follow(raw: Any, loc: list[str | int]) -> tuple[list[str | int], Any, list[
     Returns the path as the user wrote it (without the tag segments that pydantic adds for
     discriminated unions), the value found there, and the path for walking the model classes.
     """
-    node, path, model_path = raw, [], []
+    node = raw
+    path: list[str | int] = []
+    model_path: list[str | int] = []
     for index, segment in enumerate(loc):
         last = index == len(loc) - 1
         if segment == "[key]":
             return path, path[-1] if path else MISSING, model_path
-        if isinstance(node, dict) and segment in node:
-            node = node[segment]
-        elif isinstance(node, list) and isinstance(segment, int) and 0 <= segment < len(node):
+        in_mapping = isinstance(node, dict) and segment in node
+        in_list = isinstance(node, list) and isinstance(segment, int) and 0 <= segment < len(node)
+        if in_mapping or in_list:
             node = node[segment]
         elif isinstance(node, dict) and not last and segment in node.values():
             model_path.append(segment)  # a discriminated union's tag

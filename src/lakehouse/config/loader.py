@@ -219,4 +219,3 @@ def _load_pipelines(
         return None, issues
     issues = list(check_pipelines(pipelines, systems, {str(name) for name in known_systems}, file))
     return pipelines, issues
-

@@ -131,18 +131,25 @@ class HashColumns(StrictModel):
 
 
 SilverRule = Annotated[
-    TrimUpper | PadDigits | NormaliseEmail | NormalisePhone | NormaliseEnum | LatestPerKey | ConcatColumns | HashColumns,
+    TrimUpper
+    | PadDigits
+    | NormaliseEmail
+    | NormalisePhone
+    | NormaliseEnum
+    | LatestPerKey
+    | ConcatColumns
+    | HashColumns,
     Field(discriminator="rule"),
 ]
 
 
-def rule_inputs(rule: SilverRule) -> tuple[str, ...]:
-    """Columns a Silver rule reads."""
+def rule_inputs(rule: SilverRule) -> list[tuple[tuple[str | int, ...], str]]:
+    """Columns a Silver rule reads, each with its key inside the rule."""
     if isinstance(rule, LatestPerKey):
-        return (rule.order_by,)
+        return [(("order_by",), rule.order_by)]
     if isinstance(rule, ConcatColumns | HashColumns):
-        return rule.columns
-    return (rule.column,)
+        return [(("columns", index), column) for index, column in enumerate(rule.columns)]
+    return [(("column",), rule.column)]
 
 
 def rule_output(rule: SilverRule) -> str | None:

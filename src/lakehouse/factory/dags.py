@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import (
+from airflow.sdk import (  # type: ignore[attr-defined]  # lazily exported names mypy cannot see
     DAG,
     Asset,
     AssetAll,
@@ -145,7 +145,9 @@ class _Builder:
             schedule=_timetable(system.schedule),
             timezone=system.schedule.timezone,
             deadline=system.freshness_deadline,
-            tags=_tags(self.env_name, system.cost_centre, system.tags, system=name, domain=system.domain, layer="ingest"),
+            tags=_tags(
+                self.env_name, system.cost_centre, system.tags, system=name, domain=system.domain, layer="ingest"
+            ),
             doc_md=docs.ingest_doc(self.env_name, self.environment, name, system, silver),
             params=_params(system=Param(name, type="string", enum=[name], title="Source system")),
         )
@@ -217,7 +219,9 @@ class _Builder:
             params=_params(),
         )
         with dag:
-            self.task(StageTask("build_index", "rag_index", {"domains": ",".join(rag.domains)}), outlets=[_asset(index)])
+            self.task(
+                StageTask("build_index", "rag_index", {"domains": ",".join(rag.domains)}), outlets=[_asset(index)]
+            )
         return dag
 
     def maintenance(self) -> DAG:

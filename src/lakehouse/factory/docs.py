@@ -25,10 +25,13 @@ def _header(title: str, description: str, env_name: str, environment: Environmen
 
 
 def ingest_doc(env_name: str, environment: Environment, name: str, system: System, silver: dict[str, TableName]) -> str:
-    lines = _header(f"Ingest `{name}`: Bronze, Silver, DQ gate", system.description, env_name, environment, system.owner)
+    lines = _header(
+        f"Ingest `{name}`: Bronze, Silver, DQ gate", system.description, env_name, environment, system.owner
+    )
     lines += [
         f"- **Domain:** {system.domain}; **cost centre:** {system.cost_centre}",
-        f"- **Schedule:** {_schedule(system.schedule)}; **freshness deadline:** {system.freshness_deadline} after the run is queued",
+        f"- **Schedule:** {_schedule(system.schedule)}",
+        f"- **Freshness deadline:** {system.freshness_deadline} after the run is queued",
         f"- **Landing:** `<landing_root>/{system.landing.path}`",
         f"- **DQ pass rate required:** {system.dq.min_pass_rate:.0%}",
         "",
@@ -44,7 +47,9 @@ def ingest_doc(env_name: str, environment: Environment, name: str, system: Syste
             keys = ", ".join(f"`{sk}` = sha256(`{column}`)" for sk, column in entity.canonical_keys.items())
             lines.append(f"- Canonical keys: {keys}")
         if entity.silver_rules:
-            lines.append(f"- Silver rules: {', '.join(rule.rule + '(' + _rule_args(rule) + ')' for rule in entity.silver_rules)}")
+            lines.append(
+                f"- Silver rules: {', '.join(rule.rule + '(' + _rule_args(rule) + ')' for rule in entity.silver_rules)}"
+            )
         lines.append("")
     if system.dq_rules:
         lines += ["#### DQ rules", "", "| entity | column | check | action |", "|---|---|---|---|"]
@@ -60,7 +65,13 @@ def _rule_args(rule: object) -> str:
 
 
 def gold_doc(env_name: str, environment: Environment, gold: Gold, tables: dict[str, TableName]) -> str:
-    lines = _header("Gold marts", "MERGEs Silver into the Gold marts, then runs the smoke checks.", env_name, environment, gold.owner)
+    lines = _header(
+        "Gold marts",
+        "MERGEs Silver into the Gold marts, then runs the smoke checks.",
+        env_name,
+        environment,
+        gold.owner,
+    )
     lines += [
         "- **Schedule:** when every Silver input below has been refreshed",
         f"- **Deadline:** {gold.deadline} after the run is queued",
@@ -77,7 +88,13 @@ def gold_doc(env_name: str, environment: Environment, gold: Gold, tables: dict[s
 
 
 def rag_doc(env_name: str, environment: Environment, rag: Rag, index: TableName) -> str:
-    lines = _header("RAG knowledge index", "Redacts, chunks and embeds knowledge documents into the index.", env_name, environment, rag.owner)
+    lines = _header(
+        "RAG knowledge index",
+        "Redacts, chunks and embeds knowledge documents into the index.",
+        env_name,
+        environment,
+        rag.owner,
+    )
     lines += [
         f"- **Schedule:** {_schedule(rag.schedule)}; **deadline:** {rag.deadline}",
         f"- **Domains:** {', '.join(rag.domains)}",
@@ -87,7 +104,13 @@ def rag_doc(env_name: str, environment: Environment, rag: Rag, index: TableName)
 
 
 def maintenance_doc(env_name: str, environment: Environment, maintenance: Maintenance) -> str:
-    lines = _header("Table maintenance", "OPTIMIZE with ZORDER and VACUUM of every lakehouse table.", env_name, environment, maintenance.owner)
+    lines = _header(
+        "Table maintenance",
+        "OPTIMIZE with ZORDER and VACUUM of every lakehouse table.",
+        env_name,
+        environment,
+        maintenance.owner,
+    )
     lines += [
         f"- **Schedule:** {_schedule(maintenance.schedule)}; **deadline:** {maintenance.deadline}",
         f"- **VACUUM retention:** {environment.retention_days} days",

@@ -27,6 +27,11 @@ def local_operator(env_name: str, environment: Environment, spec: StageTask, **t
     return PythonOperator(
         task_id=spec.task_id,
         python_callable=run_stage,
-        op_kwargs={"stage": spec.stage, "env": env_name, "logical_date": LOGICAL_DATE, "arguments": dict(spec.arguments)},
+        op_kwargs={
+            "stage": spec.stage,
+            "env": env_name,
+            "logical_date": LOGICAL_DATE,
+            "arguments": dict(spec.arguments),
+        },
         **task_kwargs,
     )
