@@ -113,6 +113,11 @@ def main() -> int:
     smallest, largest = min(medians), max(medians)
     ratio = medians[largest] / medians[smallest]
     print(f"\n{largest} vs {smallest} systems: {ratio:.1f}x the time for {largest / smallest:.0f}x the systems")
+    if len(medians) >= 3:
+        sizes, times = list(medians), list(medians.values())
+        fit = statistics.linear_regression(sizes, times)
+        r_squared = statistics.correlation(sizes, times) ** 2
+        print(f"linear fit: {fit.intercept:.3f} s + {1000 * fit.slope:.1f} ms per system (R^2 = {r_squared:.4f})")
     goals = []
     if 5 in medians:
         goals.append(("5 systems under 0.5 s", medians[5] < 0.5))

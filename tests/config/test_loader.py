@@ -342,3 +342,18 @@ def test_loaded_once_until_a_file_changes(config_copy: ConfigCopy) -> None:
     reloaded = load_config("local")
     assert reloaded is not first
     assert reloaded.systems["jarvis"].owner == "someone-else"
+
+
+def test_a_bad_default_is_reported_where_it_is_written(config_copy: ConfigCopy) -> None:
+    def break_default_and_override_it_once(data: Any) -> None:
+        data["defaults"]["schedule"]["timezone"] = "Sydney"
+        data["systems"]["pega"]["schedule"] = {"cron": "0 5 * * *", "timezone": "Australia/Sydney"}
+
+    config_copy.edit("systems.yaml", break_default_and_override_it_once)
+    config = load_config("local")
+    assert config.broken_systems == ("jarvis", "amdm", "cmdm", "sfdc")
+    assert list(config.systems) == ["pega"]
+    assert str(config.system_issues["amdm"][0]) == (
+        f"{config_copy.dir}/systems.yaml: defaults.schedule.timezone: not a known IANA timezone; expected a name "
+        "such as 'Australia/Sydney'; inherited by systems.amdm (got 'Sydney')"
+    )

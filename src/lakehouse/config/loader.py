@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -189,6 +189,8 @@ def _load_systems(path: Path) -> tuple[dict[str, System], set[str], dict[str, li
             continue
         merged = {**defaults, **body} if isinstance(body, dict) else body
         system, system_problems = _validate(System, merged, file, ("systems", name))
+        inherited = set(defaults) - set(body) if isinstance(body, dict) else set()
+        system_problems = [_point_at_defaults(issue, name, inherited) for issue in system_problems]
         if system is not None:
             system_problems = list(check_system(name, system, file))
         if system_problems:
@@ -198,6 +200,18 @@ def _load_systems(path: Path) -> tuple[dict[str, System], set[str], dict[str, li
     for name, issue in check_silver_tables_unique(systems, file):
         problems.setdefault(name, []).append(issue)
     return {name: system for name, system in systems.items() if name not in problems}, set(raw_systems), problems
+
+
+def _point_at_defaults(issue: ConfigIssue, system_name: str, inherited: set[str]) -> ConfigIssue:
+    """A bad value a system took from ``defaults`` is reported where it is written."""
+    prefix = f"systems.{system_name}."
+    if not issue.key.startswith(prefix):
+        return issue
+    rest = issue.key[len(prefix) :]
+    top = rest.split(".", 1)[0].split("[", 1)[0]
+    if top not in inherited:
+        return issue
+    return replace(issue, key=f"defaults.{rest}", message=f"{issue.message}; inherited by systems.{system_name}")
 
 
 @lru_cache(maxsize=1)
