@@ -68,6 +68,15 @@ def test_airflow_lists_every_dag_with_no_import_errors(tmp_path: Path, config_co
     assert errors.returncode == 0, errors.stderr
     assert "No data found" in errors.stdout
 
+    # What the scheduler sees: every DAG serialised into the metadata database (deadlines, assets,
+    # notifiers and params included) and read back.
+    serialised = _run("airflow", "dags", "reserialize", env=env)
+    assert serialised.returncode == 0, serialised.stderr
+    from_db = _run("airflow", "dags", "list", "--output", "plain", "--columns", "dag_id", env=env)
+    assert sorted(line.strip() for line in from_db.stdout.splitlines() if line.startswith("lakehouse_")) == dag_ids
+    db_errors = _run("airflow", "dags", "list-import-errors", env=env)
+    assert "No data found" in db_errors.stdout
+
     config_copy.edit("systems.yaml", lambda d: d["systems"]["pega"]["dq_rules"][2].update(action="drop"))
     broken = _run(
         "airflow", "dags", "list-import-errors", "--local", env={**env, "LAKEHOUSE_CONFIG_DIR": str(config_copy.dir)}

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from lakehouse.config.checks import check_pipelines, check_silver_tables_unique, check_system
 from lakehouse.config.issues import ConfigError, ConfigIssue, display_path, issues_from_validation
@@ -27,6 +27,8 @@ DEFAULT_ENV = "local"
 SYSTEMS_FILE = "systems.yaml"
 PIPELINES_FILE = "pipelines.yaml"
 VARIABLES_DIR = "variables"
+
+_SYSTEM_NAME: TypeAdapter[str] = TypeAdapter(Identifier)
 
 
 @dataclass(frozen=True)
@@ -179,11 +181,10 @@ def _load_systems(path: Path) -> tuple[dict[str, System], set[str], dict[str, li
 
     systems: dict[str, System] = {}
     problems: dict[str, list[ConfigIssue]] = {"": issues} if issues else {}
-    identifier = _identifier_adapter()
     for name, body in raw_systems.items():
         name = str(name)
         try:
-            identifier.validate_python(name)
+            _SYSTEM_NAME.validate_python(name)
         except ValidationError:
             problems[name] = [ConfigIssue(file, f"systems.{name}", "system names are lower-case snake case", name)]
             continue
@@ -212,13 +213,6 @@ def _point_at_defaults(issue: ConfigIssue, system_name: str, inherited: set[str]
     if top not in inherited:
         return issue
     return replace(issue, key=f"defaults.{rest}", message=f"{issue.message}; inherited by systems.{system_name}")
-
-
-@lru_cache(maxsize=1)
-def _identifier_adapter() -> Any:
-    from pydantic import TypeAdapter
-
-    return TypeAdapter(Identifier)
 
 
 def _load_pipelines(
