@@ -7,11 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from lakehouse.config import CONFIG_DIR_VAR, ENV_VAR
-
-
-def project_root() -> Path:
-    """The checkout this package is installed from (editable install)."""
-    return Path(__file__).resolve().parents[2]
+from lakehouse.locations import project_root
 
 
 def airflow_environ(base: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from lakehouse.config import ENV_VAR, available_envs, default_config_dir, load_config, selected_env
@@ -49,6 +50,25 @@ def _airflow(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def _demo_data(args: argparse.Namespace) -> int:
+    from lakehouse.demo_data import write_demo_data
+    from lakehouse.locations import landing_root
+
+    config = load_config(args.env)
+    environment = config.require_environment()
+    if config.system_issues:
+        config.raise_for_issues()
+    root = Path(args.landing_root) if args.landing_root else landing_root(environment)
+    manifest = write_demo_data(dict(config.systems), root, args.rows, args.seed, args.start)
+    lines = sum(f["lines"] for f in manifest["files"])
+    planted = sum(sum(f["defects"].values()) for f in manifest["files"])
+    print(
+        f"wrote {len(manifest['files'])} files, {lines} lines, {planted} planted defects, for "
+        f"{', '.join(manifest['dates'])} under {root}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lakehouse", description="Config-driven Airflow lakehouse on Delta Lake.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -58,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--all-envs", action="store_true", help="check every environment under config/variables/")
     validate.add_argument("--config-dir", help="config folder (default: the checkout's config/)")
     validate.set_defaults(handler=_validate)
+
+    demo = commands.add_parser("demo-data", help="write two days of demo landing files for every system")
+    demo.add_argument("--rows", type=int, default=1000, help="customers on the first day (default: 1000)")
+    demo.add_argument("--seed", type=int, default=42, help="random seed; the same seed writes the same files")
+    demo.add_argument("--start", type=date.fromisoformat, default=date(2026, 3, 1), help="first business date")
+    demo.add_argument("--env", help="environment whose landing root to use (default: $LAKEHOUSE_ENV or local)")
+    demo.add_argument("--landing-root", help="write here instead (default: $LAKEHOUSE_LANDING_ROOT or config)")
+    demo.set_defaults(handler=_demo_data)
 
     airflow = commands.add_parser(
         "airflow",

@@ -1,0 +1,35 @@
+"""Where things are on disk for the local target: the checkout, the landing zone, the warehouse."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from lakehouse.config.models import Environment
+
+LANDING_ROOT_VAR = "LAKEHOUSE_LANDING_ROOT"
+WAREHOUSE_ROOT_VAR = "LAKEHOUSE_WAREHOUSE_ROOT"
+
+
+def project_root() -> Path:
+    """The checkout this package is installed from (editable install)."""
+    return Path(__file__).resolve().parents[2]
+
+
+def _resolve(configured: str, override_var: str) -> Path:
+    path = Path(os.environ.get(override_var) or configured).expanduser()
+    return path if path.is_absolute() else project_root() / path
+
+
+def _local(environment: Environment) -> tuple[str, str]:
+    if environment.local is None:
+        raise ValueError("this environment has no 'local' section: its target is not local")
+    return environment.local.landing_root, environment.local.warehouse_root
+
+
+def landing_root(environment: Environment) -> Path:
+    return _resolve(_local(environment)[0], LANDING_ROOT_VAR)
+
+
+def warehouse_root(environment: Environment) -> Path:
+    return _resolve(_local(environment)[1], WAREHOUSE_ROOT_VAR)
