@@ -47,6 +47,31 @@ setup_venv() {
         "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" --no-deps --editable "$ROOT"
         echo "$want" >"$stamp"
     fi
+    fetch_delta_jars
+}
+
+# Spark looks for Delta's jars at session start. Fetch them once with Maven, which honours the
+# machine's repository settings; without Maven, Spark resolves them itself at first use.
+fetch_delta_jars() {
+    local jars="$VENV/share/lakehouse/jars" versions delta spark artifact log
+    # delta-spark's jar is built per Spark minor version: delta-spark_<spark minor>_2.13.
+    versions="$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("delta-spark"), ".".join(m.version("pyspark").split(".")[:2]))')"
+    read -r delta spark <<<"$versions"
+    if [ -f "$jars/delta-spark_${spark}_2.13-$delta.jar" ] && [ -f "$jars/delta-storage-$delta.jar" ]; then
+        return 0
+    fi
+    if ! command -v mvn >/dev/null 2>&1; then
+        say "Maven not found: Spark will download the Delta $delta jars itself on first use"
+        return 0
+    fi
+    say "fetching the Delta Lake $delta jars"
+    mkdir -p "$jars"
+    for artifact in "io.delta:delta-spark_${spark}_2.13:$delta" "io.delta:delta-storage:$delta"; do
+        if ! log="$(mvn -B dependency:copy -Dartifact="$artifact" -DoutputDirectory="$jars" </dev/null 2>&1)"; then
+            printf '%s\n' "$log" | grep -E 'ERROR' >&2 || true
+            die "could not fetch $artifact with Maven"
+        fi
+    done
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

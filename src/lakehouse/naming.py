@@ -26,6 +26,11 @@ def bronze_table(environment: Environment, system_name: str, entity_name: str) -
     return TableName(environment.catalogs.bronze, system_name, f"{entity_name}_bronze")
 
 
+def quarantine_table(environment: Environment, system_name: str) -> TableName:
+    """Rows of one system that broke its contract (Bronze) or a quarantine DQ rule (Silver)."""
+    return TableName(environment.catalogs.bronze, system_name, f"{system_name}_quarantine")
+
+
 def silver_table(environment: Environment, system_name: str, system: System, entity_name: str) -> TableName:
     target = system.entities[entity_name].silver
     return TableName(environment.catalogs.silver, target.schema_ or system_name, target.table)
