@@ -26,10 +26,7 @@ def _ddl(schema: T.StructType) -> str:
 
 
 def parse_lines(lines: DataFrame, entity: Entity) -> DataFrame:
-    if entity.format == "csv":
-        parsed = _parse_csv(lines, entity)
-    else:
-        parsed = _parse_jsonl(lines, entity)
+    parsed = _parse_csv(lines, entity) if entity.format == "csv" else _parse_jsonl(lines, entity)
     missing_key = [F.when(F.col(f"typed.{key}").isNull(), F.lit(key)) for key in entity.natural_key]
     key_reason = F.when(
         F.concat_ws(", ", *missing_key) != "", F.concat(F.lit("missing natural key: "), F.concat_ws(", ", *missing_key))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from pyspark.sql import SparkSession
 
@@ -18,12 +19,12 @@ CASE = SYSTEMS["pega"].entities["case"]
 HEADER = "prty_id,first_name,last_name,email,phone,updated_ts"
 
 
-def _lines(spark: SparkSession, *files: tuple[str, list[str]]):  # type: ignore[no-untyped-def]
+def _lines(spark: SparkSession, *files: tuple[str, list[str]]):
     rows = [(line, name, index) for name, lines in files for index, line in enumerate(lines)]
     return spark.createDataFrame(rows, "value STRING, source_file STRING, source_row LONG")
 
 
-def _reasons(parsed) -> dict[str, str | None]:  # type: ignore[no-untyped-def]
+def _reasons(parsed) -> dict[str, str | None]:
     return {row["_raw"]: row["_reason"] for row in parsed.collect()}
 
 
@@ -43,7 +44,9 @@ def test_csv_rows_are_typed_or_quarantined_with_the_reason(spark: SparkSession) 
         good: None,
         good + ",unexpected": "wrong column count: the contract has 6 columns",
         "P2,Bob,Ray,bob@example.com,0412 345 678": "wrong column count: the contract has 6 columns",
-        "P3,Cat,Day,cat@example.com,0412 345 678,31/02/2026": "value does not match the contract type: updated_ts (timestamp)",
+        "P3,Cat,Day,cat@example.com,0412 345 678,31/02/2026": (
+            "value does not match the contract type: updated_ts (timestamp)"
+        ),
         ",Dan,Fox,dan@example.com,0412 345 678,2026-03-01T09:30:00+10:00": "missing natural key: prty_id",
         'P4,"Smith, Jr",Lee,,,2026-03-01T09:30:00+10:00': None,
     }
@@ -97,7 +100,7 @@ def test_jsonl_cases_with_nested_parties_and_every_kind_of_bad_line(spark: Spark
 def test_ingest_counts_match_the_landing_files_and_a_rerun_adds_nothing(spark: SparkSession, tmp_path: Path) -> None:
     manifest = write_demo_data(dict(SYSTEMS), tmp_path / "landing", 40, 5, date(2026, 3, 1))
     (entry,) = [f for f in manifest["files"] if f["path"].startswith("cmdm/customer/2026-03-01")]
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "entity": CUSTOMER,
         "landing_folder": str(tmp_path / "landing" / "cmdm" / "customer" / "2026-03-01"),
         "bronze_location": str(tmp_path / "bronze"),
