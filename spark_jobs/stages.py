@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -13,8 +14,8 @@ from pyspark.sql import functions as F
 from lakehouse.config import LakehouseConfig
 from lakehouse.config.models import Environment
 from lakehouse.locations import landing_root, warehouse_root
-from lakehouse.naming import bronze_table, quarantine_table, silver_table
-from spark_jobs import bronze, silver
+from lakehouse.naming import TableName, bronze_table, gold_table, quarantine_table, silver_table
+from spark_jobs import bronze, gold, silver
 from spark_jobs.tables import Tables
 
 
@@ -69,3 +70,62 @@ def run_silver(spark: SparkSession, ctx: StageContext, system_name: str, entity_
         quarantine_location=tables.location(quarantine_table(ctx.environment, system_name)),
         labels={"system": system_name, "entity": entity_name, "logical_date": day.isoformat()},
     )
+
+
+class SmokeCheckFailure(RuntimeError):
+    """A published table is empty, or referential integrity is broken beyond the configured limit."""
+
+
+def sql_resolver(ctx: StageContext, day: date, this: TableName | None = None) -> Callable[[str], str]:
+    gold_tables = {table.name: table for table in ctx.config.require_pipelines().gold.tables}
+
+    def resolve(name: str) -> str:
+        if name == "this" and this is not None:
+            return ctx.tables.sql(this)
+        if name == "logical_date":
+            return gold.sql_date(day)
+        layer, _, rest = name.partition(".")
+        if layer == "silver":
+            system_name, _, entity_name = rest.partition(".")
+            system = ctx.config.systems.get(system_name)
+            if system is not None and entity_name in system.entities:
+                return ctx.tables.sql(silver_table(ctx.environment, system_name, system, entity_name))
+        if layer == "gold" and rest in gold_tables:
+            return ctx.tables.sql(gold_table(ctx.environment, gold_tables[rest]))
+        raise KeyError(f"unknown SQL placeholder '{{{{ {name} }}}}'")
+
+    return resolve
+
+
+def run_gold(spark: SparkSession, ctx: StageContext, table_name: str, day: date) -> dict[str, Any]:
+    (table,) = [t for t in ctx.config.require_pipelines().gold.tables if t.name == table_name]
+    target = gold_table(ctx.environment, table)
+    resolve = sql_resolver(ctx, day, target)
+    path = gold.sql_dir() / "gold" / f"{table_name}.sql"
+    if table.kind == "view":
+        select = "\n".join(gold.statements(gold.render(path.read_text(encoding="utf-8"), resolve)))
+        spark.sql(gold.view_statement(select, ctx.tables.sql(target), materialise=ctx.tables.warehouse is not None))
+    else:
+        gold.run_sql_file(spark, path, resolve)
+    return {"table": str(target), "rows": spark.sql(f"SELECT count(*) AS n FROM {ctx.tables.sql(target)}").first()["n"]}
+
+
+def run_smoke_checks(spark: SparkSession, ctx: StageContext, day: date) -> dict[str, Any]:
+    resolve = sql_resolver(ctx, day)
+    folder = gold.sql_dir() / "smoke"
+    counts = {
+        row["table_name"]: int(row["row_count"]) for row in gold.run_sql_file(spark, folder / "row_counts.sql", resolve)
+    }
+    orphans: dict[str, list[str]] = {}
+    for row in gold.run_sql_file(spark, folder / "orphans.sql", resolve):
+        orphans.setdefault(row["check_name"], []).append(row["orphan_key"])
+    limit = ctx.config.require_pipelines().gold.smoke_checks.max_orphans
+    problems = [f"{name} has no rows" for name, count in counts.items() if count == 0]
+    problems += [
+        f"{check}: {len(keys)} orphan(s), at most {limit} allowed; e.g. {', '.join(sorted(keys)[:10])}"
+        for check, keys in orphans.items()
+        if len(keys) > limit
+    ]
+    if problems:
+        raise SmokeCheckFailure("smoke checks failed:\n  - " + "\n  - ".join(problems))
+    return {"row_counts": counts, "orphans": {check: len(keys) for check, keys in orphans.items()}}
