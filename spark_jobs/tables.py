@@ -30,6 +30,12 @@ class Tables:
             raise ValueError("checkpoints on Databricks live in a volume named by the job")
         return str(self.warehouse.joinpath("_checkpoints", *parts))
 
+    def run_log(self) -> Path:
+        """Counts and durations of every stage run, one JSON object a line (local target)."""
+        if self.warehouse is None:
+            raise ValueError("the run log is local; on Databricks job runs keep their own output")
+        return self.warehouse / "_runs" / "stages.jsonl"
+
     def exists(self, spark: SparkSession, table: TableName) -> bool:
         if self.warehouse is not None:
             return (Path(self.location(table)) / "_delta_log").is_dir()

@@ -15,6 +15,15 @@ from lakehouse.config import load_config
 from lakehouse.demo_data import write_demo_data
 
 DAY1, DAY2 = "2026-03-01", "2026-03-02"
+KINDS = (
+    "extra_column",
+    "missing_column",
+    "bad_email",
+    "bad_postcode",
+    "unknown_status",
+    "future_start_dt",
+    "unknown_state",
+)
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +95,7 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path: Path) -> None:
 
 def _defects(manifest: dict[str, Any], system: str, entity: str, day: str) -> dict[str, int]:
     (entry,) = [f for f in manifest["files"] if (f["system"], f["entity"], f["date"]) == (system, entity, day)]
-    return dict(entry["defects"])
+    return {kind: entry["defects"].get(kind, 0) for kind in KINDS} | dict(entry["defects"])
 
 
 @pytest.mark.parametrize("day", [DAY1, DAY2])
@@ -119,8 +128,8 @@ def test_planted_defects_are_in_the_files_as_counted(landing: tuple[Path, dict[s
 
 def test_second_day_is_a_delta_with_changed_and_new_customers(landing: tuple[Path, dict[str, Any]]) -> None:
     root, manifest = landing
-    day1 = {r["prty_id"]: r for r in _well_formed(root, "cmdm", "customer", DAY1)}
-    day2 = _well_formed(root, "cmdm", "customer", DAY2)
+    day1 = {r["prty_id"]: r for r in _well_formed(root, "cmdm", "customer", DAY1) if r["updated_ts"].startswith("20")}
+    day2 = [r for r in _well_formed(root, "cmdm", "customer", DAY2) if r["updated_ts"].startswith("20")]
     changed, new = set(manifest["changed_customers_day2"]), set(manifest["new_customers_day2"])
     assert len(changed) == 15 and len(new) == 3
     assert {r["prty_id"] for r in day2} == changed | new

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from lakehouse.config import ENV_VAR, available_envs, default_config_dir, load_config, selected_env
@@ -41,11 +43,7 @@ def _airflow(args: argparse.Namespace) -> int:
     command = list(args.airflow_args)
     if command[:1] == ["--"]:
         command = command[1:]
-    home = Path(environ["AIRFLOW_HOME"])
-    if environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("sqlite") and not (home / "airflow.db").exists():
-        home.mkdir(parents=True, exist_ok=True)
-        print(f"creating the Airflow metadata database in {home}", file=sys.stderr)
-        subprocess.run([str(airflow), "db", "migrate"], env=environ, check=True, stdout=subprocess.DEVNULL)
+    _ensure_airflow_db(environ)
     os.execve(str(airflow), [str(airflow), *command], environ)
     return 0  # not reached
 
@@ -69,6 +67,75 @@ def _demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ensure_airflow_db(environ: dict[str, str]) -> None:
+    home = Path(environ["AIRFLOW_HOME"])
+    if environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("sqlite") and not (home / "airflow.db").exists():
+        home.mkdir(parents=True, exist_ok=True)
+        print(f"creating the Airflow metadata database in {home}", file=sys.stderr)
+        airflow = Path(sys.executable).with_name("airflow")
+        subprocess.run([str(airflow), "db", "migrate"], env=environ, check=True, stdout=subprocess.DEVNULL)
+
+
+def _dates(args: argparse.Namespace, landing: Path) -> list[date]:
+    if args.start:
+        end = args.end or args.start
+        if end < args.start:
+            raise SystemExit(f"--end {end} is before --start {args.start}")
+        return [args.start + timedelta(days=n) for n in range((end - args.start).days + 1)]
+    manifest = landing / "manifest.json"
+    if manifest.exists():
+        return [date.fromisoformat(day) for day in json.loads(manifest.read_text())["dates"]]
+    raise SystemExit(f"no --start given and no demo manifest at {manifest}: say which dates to run")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from lakehouse.airflow_home import airflow_environ
+    from lakehouse.locations import landing_root, warehouse_root
+
+    env = args.env or selected_env()
+    config = load_config(env)
+    config.raise_for_issues()
+    environment = config.require_environment()
+    if environment.target != "local":
+        raise SystemExit(f"lakehouse run drives the local target; '{env}' runs on {environment.target}")
+    dates = _dates(args, landing_root(environment))
+    environ = airflow_environ({**os.environ, ENV_VAR: env})
+    if not args.verbose:
+        environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    os.environ.update(environ)
+    _ensure_airflow_db(environ)
+
+    from lakehouse.run import run_all
+    from lakehouse.summary import read_run_log, render
+    from spark_jobs.main import session_for
+    from spark_jobs.tables import Tables
+
+    tables = Tables(warehouse_root(environment))
+    log = tables.run_log()
+    offset = log.stat().st_size if log.exists() else 0
+    print(
+        f"running {len(config.systems)} ingest DAGs, Gold and maintenance for {', '.join(map(str, dates))} "
+        f"(environment '{env}', landing {landing_root(environment)})",
+        flush=True,
+    )
+    started = time.monotonic()
+    results = run_all(config, dates, progress=lambda line: print(line, flush=True))
+    spark = session_for(env)
+    from lakehouse.summary import table_inventory
+
+    counts = {
+        str(name): (tables.read(spark, name).count() if tables.exists(spark, name) else None)
+        for _, name in table_inventory(config)
+    }
+    print()
+    print(
+        render(
+            config, results, read_run_log(log, offset), counts, tables.warehouse or Path(), time.monotonic() - started
+        )
+    )
+    return 0 if all(result.state == "success" for result in results) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lakehouse", description="Config-driven Airflow lakehouse on Delta Lake.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--env", help="environment whose landing root to use (default: $LAKEHOUSE_ENV or local)")
     demo.add_argument("--landing-root", help="write here instead (default: $LAKEHOUSE_LANDING_ROOT or config)")
     demo.set_defaults(handler=_demo_data)
+
+    run = commands.add_parser("run", help="run every DAG of a local environment through Airflow, date by date")
+    run.add_argument("--env", help="environment (default: $LAKEHOUSE_ENV or local); its target must be local")
+    run.add_argument("--start", type=date.fromisoformat, help="first logical date (default: the demo data's dates)")
+    run.add_argument("--end", type=date.fromisoformat, help="last logical date (default: --start)")
+    run.add_argument("--verbose", action="store_true", help="show Airflow's task logs")
+    run.set_defaults(handler=_run)
 
     airflow = commands.add_parser(
         "airflow",

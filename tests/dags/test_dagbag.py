@@ -70,23 +70,17 @@ def test_a_broken_environment_fails_every_file_with_its_message(config_copy: Con
 
 
 @pytest.mark.slow
-def test_local_placeholder_tasks_fail_loudly_through_airflow(
+def test_the_rag_placeholder_fails_loudly_through_airflow(
     airflow_db: Path, config_copy: ConfigCopy, caplog: pytest.LogCaptureFixture
 ) -> None:
     def no_retries(data: Any) -> None:
         data["retries"]["retries"] = 0
 
     config_copy.edit("variables/local.yaml", no_retries)
-    dag = _dagbag().get_dag("lakehouse_ingest_amdm")
+    dag = _dagbag().get_dag("lakehouse_rag")
     with caplog.at_level(logging.ERROR):
         run = dag.test(logical_date=None, run_conf={"logical_date": "2026-03-02"})
-    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert run.state == "failed"
-    assert states == {
-        "address.bronze": "failed",
-        "address.silver": "upstream_failed",
-        "address.dq_gate": "upstream_failed",
-    }
-    assert "local execution of stage 'bronze'" in caplog.text
-    assert "logical_date=2026-03-02" in caplog.text
-    assert "[lakehouse local] task failed: lakehouse_ingest_amdm.address.bronze" in caplog.text
+    assert {ti.task_id: ti.state for ti in run.get_task_instances()} == {"build_index": "failed"}
+    assert "local execution of stage 'rag_index' (env=local, logical_date=2026-03-02)" in caplog.text
+    assert "[lakehouse local] task failed: lakehouse_rag.build_index" in caplog.text

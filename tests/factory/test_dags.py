@@ -15,6 +15,7 @@ from airflow.sdk.exceptions import ParamValidationError
 from lakehouse.alerts import FailureNotifier
 from lakehouse.config import load_config
 from lakehouse.factory import gold_dag, ingest_dags, maintenance_dag, rag_dag
+from lakehouse.targets import LOGICAL_DATE
 from tests.conftest import ENVIRONMENTS
 
 SYSTEMS = ["jarvis", "amdm", "pega", "cmdm", "sfdc"]
@@ -193,7 +194,7 @@ def test_target_decides_the_operator(env: str, dags: dict) -> None:
         assert task.op_kwargs == {
             "stage": "bronze",
             "env": "local",
-            "logical_date": "{{ params.logical_date or ds }}",
+            "logical_date": LOGICAL_DATE,
             "arguments": {"system": "jarvis", "entity": "service"},
         }
     else:
@@ -202,7 +203,7 @@ def test_target_decides_the_operator(env: str, dags: dict) -> None:
         assert task.job_parameters == {
             "stage": "bronze",
             "env": env,
-            "logical_date": "{{ params.logical_date or ds }}",
+            "logical_date": LOGICAL_DATE,
             "system": "jarvis",
             "entity": "service",
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pendulum
 import pytest
 
 from lakehouse.config import load_config
@@ -12,12 +13,14 @@ from tests.conftest import ConfigCopy
 
 
 def _render(task, params: dict) -> None:
-    context = {"params": params, "ds": "2026-02-01", "dag": task.dag, "task": task}
+    # A 04:00 Sydney run: its logical date is still the previous day in UTC.
+    logical_date = pendulum.datetime(2026, 2, 1, 17, 0, tz="UTC")
+    context = {"params": params, "ds": "2026-02-01", "logical_date": logical_date, "dag": task.dag, "task": task}
     task.render_template_fields(context)
 
 
 @pytest.mark.parametrize("env", ["local", "prod"])
-@pytest.mark.parametrize(("override", "expected"), [(None, "2026-02-01"), ("2026-01-15", "2026-01-15")])
+@pytest.mark.parametrize(("override", "expected"), [(None, "2026-02-02"), ("2026-01-15", "2026-01-15")])
 def test_business_date_is_the_logical_date_unless_the_trigger_sets_one(
     env: str, override: str | None, expected: str
 ) -> None:
@@ -43,6 +46,6 @@ def test_job_id_override_wins_over_the_job_name(config_copy: ConfigCopy) -> None
     assert (bronze.job_id, bronze.job_name) == (None, "lakehouse-prod-bronze-ingest")
 
 
-def test_local_stages_refuse_to_run_until_spark_execution_exists() -> None:
-    with pytest.raises(NotImplementedError, match=r"stage 'silver' .*system=cmdm.*no data was read or written"):
-        run_stage("silver", "local", "2026-02-01", {"system": "cmdm", "entity": "customer"})
+def test_the_rag_stage_refuses_to_run_until_it_exists() -> None:
+    with pytest.raises(NotImplementedError, match=r"stage 'rag_index' .*no data was read or written"):
+        run_stage("rag_index", "local", "2026-02-01", {"domains": "pega"})

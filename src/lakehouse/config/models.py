@@ -267,8 +267,9 @@ class GoldTable(StrictModel):
 
 
 class SmokeChecks(StrictModel):
-    max_orphans: int = Field(default=0, ge=0)
-    """Referential-integrity orphans tolerated per check before the smoke task fails."""
+    max_orphan_ratio: float = Field(default=0.0, ge=0, le=1)
+    """Share of a check's rows allowed to lack their parent (a quarantined master record leaves its
+    children orphaned) before the smoke task fails."""
 
 
 class Gold(StrictModel):

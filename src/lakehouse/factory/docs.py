@@ -75,7 +75,7 @@ def gold_doc(env_name: str, environment: Environment, gold: Gold, tables: dict[s
     lines += [
         "- **Schedule:** when every Silver input below has been refreshed",
         f"- **Deadline:** {gold.deadline} after the run is queued",
-        f"- **Smoke checks:** row counts above zero, at most {gold.smoke_checks.max_orphans} orphans per check",
+        f"- **Smoke checks:** row counts above zero; at most {gold.smoke_checks.max_orphan_ratio:.1%} orphans a check",
         "",
         "| table | kind | inputs | depends on |",
         "|---|---|---|---|",

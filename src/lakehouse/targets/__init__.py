@@ -12,8 +12,9 @@ from lakehouse.config.models import Environment
 
 Stage = Literal["bronze", "silver", "dq_gate", "gold", "smoke_checks", "rag_index", "maintenance"]
 
-LOGICAL_DATE = "{{ params.logical_date or ds }}"
-"""The business date a task works on: the run's logical date unless the trigger set one."""
+LOGICAL_DATE = "{{ params.logical_date or logical_date.in_timezone(dag.timezone).strftime('%Y-%m-%d') }}"
+"""The business date a task works on: the trigger's ``logical_date`` param, else the run's logical
+date in the DAG's timezone (``ds`` is the UTC date: for a 04:00 Sydney run, the day before)."""
 
 
 @dataclass(frozen=True)

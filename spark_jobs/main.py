@@ -1,0 +1,76 @@
+"""``python -m spark_jobs.main --stage STAGE --env ENV --logical-date D [...]``: one stage, as
+``spark-submit`` or a Databricks ``python_wheel_task`` runs it. Prints the stage's counts as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pyspark.sql import SparkSession
+
+from lakehouse.config import load_config
+from spark_jobs import stages
+from spark_jobs.session import build_session
+
+
+def run(spark: SparkSession, stage: str, env: str, logical_date: date, arguments: dict[str, str]) -> dict[str, Any]:
+    """Run a stage and append its counts and duration to the warehouse's run log."""
+    ctx = stages.StageContext.local(load_config(env))
+    started = time.monotonic()
+    result = _dispatch(spark, ctx, stage, logical_date, arguments)
+    record = {
+        "stage": stage,
+        "logical_date": logical_date.isoformat(),
+        "arguments": arguments,
+        "seconds": round(time.monotonic() - started, 3),
+        "result": result,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    log = ctx.tables.run_log()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record, default=str) + "\n")
+    return result
+
+
+def _dispatch(
+    spark: SparkSession, ctx: stages.StageContext, stage: str, logical_date: date, arguments: dict[str, str]
+) -> dict[str, Any]:
+    if stage == "bronze":
+        return stages.run_bronze(spark, ctx, arguments["system"], arguments["entity"], logical_date)
+    if stage == "silver":
+        return stages.run_silver(spark, ctx, arguments["system"], arguments["entity"], logical_date)
+    if stage == "gold":
+        return stages.run_gold(spark, ctx, arguments["table"], logical_date)
+    if stage == "smoke_checks":
+        return stages.run_smoke_checks(spark, ctx, logical_date)
+    if stage == "maintenance":
+        return stages.run_maintenance(spark, ctx, arguments["scope"], int(arguments["retention_days"]))
+    raise ValueError(f"unknown stage '{stage}'")
+
+
+def session_for(env: str) -> SparkSession:
+    environment = load_config(env).require_environment()
+    master = environment.local.spark_master if environment.local else "local[*]"
+    return build_session(f"lakehouse-{env}", master=master)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="spark_jobs.main", description=__doc__)
+    parser.add_argument("--stage", required=True)
+    parser.add_argument("--env", required=True)
+    parser.add_argument("--logical-date", required=True, type=date.fromisoformat)
+    parser.add_argument("--arg", action="append", default=[], metavar="NAME=VALUE", help="stage argument")
+    args = parser.parse_args(argv)
+    arguments = dict(item.split("=", 1) for item in args.arg)
+    result = run(session_for(args.env), args.stage, args.env, args.logical_date, arguments)
+    print(json.dumps(result, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,132 @@
+"""End to end: generated landing data through every DAG, run by Airflow, into Gold."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyspark.sql import SparkSession
+
+from lakehouse.config import load_config
+from lakehouse.demo_data import write_demo_data
+from lakehouse.naming import gold_table, quarantine_table, silver_table
+from lakehouse.summary import table_inventory
+from spark_jobs.tables import Tables
+
+DAYS = [date(2026, 3, 1), date(2026, 3, 2)]
+ROWS = 500
+
+
+@pytest.fixture(scope="module")
+def lakehouse(tmp_path_factory: pytest.TempPathFactory, airflow_db: Path, spark: SparkSession) -> dict[str, Any]:
+    from lakehouse.run import run_all
+
+    root = tmp_path_factory.mktemp("e2e")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("LAKEHOUSE_LANDING_ROOT", str(root / "landing"))
+    patch.setenv("LAKEHOUSE_WAREHOUSE_ROOT", str(root / "warehouse"))
+    patch.setenv("LAKEHOUSE_ENV", "local")
+    config = load_config("local")
+    manifest = write_demo_data(dict(config.systems), root / "landing", ROWS, 21, DAYS[0])
+    results = run_all(config, DAYS, progress=lambda line: None)
+    yield {"config": config, "manifest": manifest, "results": results, "tables": Tables(root / "warehouse")}
+    patch.undo()
+
+
+def _read(spark: SparkSession, lake: dict[str, Any], name):  # type: ignore[no-untyped-def]
+    return lake["tables"].read(spark, name)
+
+
+def _gold(lake: dict[str, Any], name: str):  # type: ignore[no-untyped-def]
+    config = lake["config"]
+    (table,) = [t for t in config.require_pipelines().gold.tables if t.name == name]
+    return gold_table(config.require_environment(), table)
+
+
+@pytest.mark.slow
+def test_every_dag_run_succeeds_in_scheduling_order(lakehouse: dict[str, Any]) -> None:
+    runs = [(r.dag_id, r.logical_date.isoformat(), r.state) for r in lakehouse["results"]]
+    ingest = [f"lakehouse_ingest_{s}" for s in ("jarvis", "amdm", "pega", "cmdm", "sfdc")]
+    expected = [(dag_id, day.isoformat(), "success") for day in DAYS for dag_id in [*ingest, "lakehouse_gold"]]
+    assert runs == [*expected, ("lakehouse_maintenance", "2026-03-02", "success")]
+
+
+@pytest.mark.slow
+def test_bronze_rows_in_equal_silver_rows_plus_quarantined_for_every_run(lakehouse: dict[str, Any]) -> None:
+    log = [json.loads(line) for line in lakehouse["tables"].run_log().read_text().splitlines()]
+    bronze = {
+        (r["arguments"]["system"], r["arguments"]["entity"], r["logical_date"]): r["result"]
+        for r in log
+        if r["stage"] == "bronze"
+    }
+    silver = {
+        (r["arguments"]["system"], r["arguments"]["entity"], r["logical_date"]): r["result"]
+        for r in log
+        if r["stage"] == "silver"
+    }
+    assert len(silver) == 14
+    for key, result in silver.items():
+        assert result["bronze_rows"] == bronze[key]["bronze_rows"], key
+        assert result["bronze_rows"] == result["silver_rows"] + result["quarantined"], key
+    manifest_lines = {(f["system"], f["entity"], f["date"]): f["lines"] for f in lakehouse["manifest"]["files"]}
+    for key, result in bronze.items():
+        assert result["lines"] == manifest_lines[key] == result["bronze_rows"] + result["quarantined"]
+
+
+@pytest.mark.slow
+def test_gold_matches_what_the_landing_data_says(spark: SparkSession, lakehouse: dict[str, Any]) -> None:
+    manifest = lakehouse["manifest"]
+    dim = _read(spark, lakehouse, _gold(lakehouse, "dim_customer_scd2")).collect()
+    customers = ROWS + len(manifest["new_customers_day2"])
+    changed = set(manifest["changed_customers_day2"])
+    assert sum(r["is_current"] for r in dim) == customers
+    assert len(dim) == customers + len(changed)
+    closed = {r["customer_id"]: r for r in dim if not r["is_current"]}
+    assert set(closed) == changed
+    current = {r["customer_id"]: r for r in dim if r["is_current"]}
+    for prty_id, old in closed.items():
+        assert old["effective_to"] == current[prty_id]["effective_from"]
+
+    config = lakehouse["config"]
+    environment = config.require_environment()
+    cases = _read(spark, lakehouse, silver_table(environment, "pega", config.systems["pega"], "case")).count()
+    assert _read(spark, lakehouse, _gold(lakehouse, "fact_case")).count() == cases
+    metrics = _read(spark, lakehouse, _gold(lakehouse, "case_metrics")).collect()
+    assert sum(r["cases"] for r in metrics) == cases
+    c360 = _read(spark, lakehouse, _gold(lakehouse, "customer_360"))
+    assert c360.count() == customers
+
+    quarantine = Counter(
+        row["reason"] for row in _read(spark, lakehouse, quarantine_table(environment, "amdm")).collect()
+    )
+    planted = Counter()
+    for entry in manifest["files"]:
+        if entry["system"] == "amdm":
+            planted.update(entry["defects"])
+    assert quarantine["dq: postcode_regex"] == planted["bad_postcode"]
+    assert quarantine["dq: state_in_set"] == planted["unknown_state"]
+
+
+@pytest.mark.slow
+def test_running_a_date_again_leaves_every_table_identical(spark: SparkSession, lakehouse: dict[str, Any]) -> None:
+    from lakehouse.run import run_all
+
+    def snapshot() -> dict[str, list[tuple[Any, ...]]]:
+        tables = {}
+        for _, name in table_inventory(lakehouse["config"]):
+            frame = _read(spark, lakehouse, name)
+            frame = frame.drop("ingest_ts")  # when a row was written, not what it says
+            tables[str(name)] = sorted(map(tuple, frame.collect()), key=repr)
+        return tables
+
+    before = snapshot()
+    again = run_all(lakehouse["config"], DAYS[1:], progress=lambda line: None)
+    assert all(r.state == "success" for r in again)
+    after = snapshot()
+    assert after.keys() == before.keys()
+    for name in before:
+        assert after[name] == before[name], name
