@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# First README command: set everything up, check the config, and load every DAG through Airflow.
+# First README command: set everything up, generate two days of demo data for the five source
+# systems, and run the whole lakehouse on them through Airflow (local target: Spark + Delta Lake).
+# DEMO_ROWS sets the number of customers (default 1000).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 setup_venv
 cd "$ROOT"
 export PATH="$VENV/bin:$PATH"
 
-say "validating config/ for every environment"
-lakehouse validate --all-envs
+say "validating config/"
+lakehouse validate
 
-say "loading the DAG folder with Airflow (environment: ${LAKEHOUSE_ENV:-local})"
-lakehouse airflow dags list --local --columns dag_id,owners,fileloc
-errors="$(lakehouse airflow dags list-import-errors --local)"
-if ! grep -q "No data found" <<<"$errors"; then
-    printf '%s\n' "$errors"
-    die "Airflow reported import errors"
+if [ -z "${LAKEHOUSE_LANDING_ROOT:-}${LAKEHOUSE_WAREHOUSE_ROOT:-}" ] && [ -d .lakehouse ]; then
+    say "removing the previous demo's .lakehouse/ (landing files and tables)"
+    rm -rf .lakehouse
 fi
-say "all DAGs loaded with no import errors"
+say "generating demo landing data"
+lakehouse demo-data --rows "${DEMO_ROWS:-1000}" --seed 42
+
+say "running every DAG through Airflow, day by day"
+lakehouse run

@@ -71,3 +71,14 @@ def config_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Con
     shutil.copytree(CONFIG_DIR, folder)
     monkeypatch.setenv("LAKEHOUSE_CONFIG_DIR", str(folder))
     yield ConfigCopy(folder)
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local Spark session with Delta for the whole run; stages reuse it through getOrCreate."""
+    from spark_jobs.session import build_session
+
+    session = build_session("lakehouse-tests", master="local[2]", shuffle_partitions=2)
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
