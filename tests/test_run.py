@@ -37,11 +37,11 @@ def lakehouse(tmp_path_factory: pytest.TempPathFactory, airflow_db: Path, spark:
     patch.undo()
 
 
-def _read(spark: SparkSession, lake: dict[str, Any], name):  # type: ignore[no-untyped-def]
+def _read(spark: SparkSession, lake: dict[str, Any], name):
     return lake["tables"].read(spark, name)
 
 
-def _gold(lake: dict[str, Any], name: str):  # type: ignore[no-untyped-def]
+def _gold(lake: dict[str, Any], name: str):
     config = lake["config"]
     (table,) = [t for t in config.require_pipelines().gold.tables if t.name == name]
     return gold_table(config.require_environment(), table)
@@ -103,7 +103,7 @@ def test_gold_matches_what_the_landing_data_says(spark: SparkSession, lakehouse:
     quarantine = Counter(
         row["reason"] for row in _read(spark, lakehouse, quarantine_table(environment, "amdm")).collect()
     )
-    planted = Counter()
+    planted: Counter[str] = Counter()
     for entry in manifest["files"]:
         if entry["system"] == "amdm":
             planted.update(entry["defects"])
