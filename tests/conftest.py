@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -78,6 +79,8 @@ def spark() -> Iterator[Any]:
     """One local Spark session with Delta for the whole run; stages reuse it through getOrCreate."""
     from spark_jobs.session import build_session
 
+    # py4j logs its connection shutdown at interpreter exit, after pytest closed the captured streams.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
     session = build_session("lakehouse-tests", master="local[2]", shuffle_partitions=2)
     session.sparkContext.setLogLevel("ERROR")
     yield session
