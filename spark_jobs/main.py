@@ -54,9 +54,10 @@ def _dispatch(
 
 
 def session_for(env: str) -> SparkSession:
-    environment = load_config(env).require_environment()
-    master = environment.local.spark_master if environment.local else "local[*]"
-    return build_session(f"lakehouse-{env}", master=master)
+    local = load_config(env).require_environment().local
+    if local is None:
+        return build_session(f"lakehouse-{env}")
+    return build_session(f"lakehouse-{env}", master=local.spark_master, driver_memory=local.driver_memory)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,7 +21,9 @@ def delta_jars() -> list[str]:
     return sorted(str(path) for path in folder.glob("delta-*.jar"))
 
 
-def build_session(app_name: str, master: str = "local[*]", shuffle_partitions: int = 4) -> SparkSession:
+def build_session(
+    app_name: str, master: str = "local[*]", shuffle_partitions: int = 4, driver_memory: str = "2g"
+) -> SparkSession:
     """A Delta-enabled session. Small-machine settings: the defaults assume a cluster (200 shuffle
     partitions, 10,000-way file listing in VACUUM) and cost tens of seconds per task on a laptop."""
     builder = (
@@ -29,6 +31,7 @@ def build_session(app_name: str, master: str = "local[*]", shuffle_partitions: i
         .master(master)
         .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
         .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.driver.memory", driver_memory)
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.default.parallelism", str(shuffle_partitions))

@@ -258,6 +258,13 @@ LOCAL = "config/variables/local.yaml"
         ),
         pytest.param(
             "variables/local.yaml",
+            ["local", "driver_memory"],
+            "4 GB",
+            "local.driver_memory: String should match pattern '^\\d+[mg]$' (got '4 GB')",
+            id="env-driver-memory-not-a-size",
+        ),
+        pytest.param(
+            "variables/local.yaml",
             ["alerts"],
             {"routes": {"failure": ["email"]}},
             "alerts: a route sends email but 'email_to' is empty",

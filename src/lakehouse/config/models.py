@@ -340,6 +340,8 @@ class LocalSettings(StrictModel):
     landing_root: str
     warehouse_root: str
     spark_master: str = "local[*]"
+    driver_memory: Annotated[str, StringConstraints(pattern=r"^\d+[mg]$")] = "4g"
+    """Heap of the Spark driver, which in local mode also runs the executors (``spark.driver.memory``)."""
 
 
 AlertChannel = Literal["log", "email"]
