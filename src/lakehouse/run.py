@@ -19,6 +19,7 @@ from lakehouse.config import LakehouseConfig
 from lakehouse.naming import GOLD_DAG_ID, MAINTENANCE_DAG_ID, RAG_DAG_ID, ingest_dag_id
 
 NOT_RUN = {RAG_DAG_ID: "the RAG index build is not implemented yet"}
+"""DAGs of the environment that ``lakehouse run`` leaves out, and why; the summary lists them."""
 
 
 @dataclass

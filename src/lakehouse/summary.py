@@ -10,7 +10,7 @@ from typing import Any
 
 from lakehouse.config import LakehouseConfig
 from lakehouse.naming import TableName, bronze_table, gold_table, quarantine_table, silver_table
-from lakehouse.run import DagRunResult
+from lakehouse.run import NOT_RUN, DagRunResult
 
 
 def read_run_log(path: Path, offset: int) -> list[dict[str, Any]]:
@@ -57,7 +57,9 @@ def render(
         + (f"{len(failed)} FAILED" if failed else "all succeeded")
         + f", {seconds:.0f}s"
     )
-    out = [head, "=" * len(head), ""]
+    out = [head, "=" * len(head)]
+    out += [f"Not run: {dag_id}: {why}" for dag_id, why in NOT_RUN.items()]
+    out.append("")
 
     out.append(f"Tables (Delta, under {warehouse})")
     rows = [
