@@ -40,6 +40,9 @@ def build_session(
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
     )
+    if master.startswith("local"):
+        # Local mode talks only to itself: keep the driver on loopback, whatever the host name resolves to.
+        builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
     jars = delta_jars()
     if jars:
         builder = builder.config("spark.jars", ",".join(jars))
