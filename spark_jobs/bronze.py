@@ -7,6 +7,8 @@ it in an incremental, checkpointed file stream (``availableNow``) over one logic
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -57,16 +59,15 @@ def _parse_csv(lines: DataFrame, entity: Entity) -> DataFrame:
         .when(
             F.col(f"strings.{CORRUPT}").isNotNull(), F.lit(f"wrong column count: the contract has {len(names)} columns")
         )
-        .when(F.col(f"typed.{CORRUPT}").isNotNull(), _type_reason(entity))
+        .when(F.col(f"typed.{CORRUPT}").isNotNull(), _type_reason(entity, lambda name: F.col(f"strings.{name}")))
     )
     return parsed.withColumn(REASON, reason)
 
 
-def _type_reason(entity: Entity) -> Column:
+def _type_reason(entity: Entity, raw: Callable[[str], Column]) -> Column:
+    """Names the columns that had a value (``raw``) which did not parse as the contract's type."""
     bad = [
-        F.when(
-            F.col(f"strings.{c.name}").isNotNull() & F.col(f"typed.{c.name}").isNull(), F.lit(f"{c.name} ({c.type})")
-        )
+        F.when(raw(c.name).isNotNull() & F.col(f"typed.{c.name}").isNull(), F.lit(f"{c.name} ({c.type})"))
         for c in entity.columns
     ]
     return F.concat(F.lit("value does not match the contract type: "), F.concat_ws(", ", *bad))
@@ -79,13 +80,6 @@ def _parse_jsonl(lines: DataFrame, entity: Entity) -> DataFrame:
     parsed = lines.select("*", F.from_json("value", schema, options).alias("typed"), fields.alias("fields"))
     known = F.array(*[F.lit(c.name) for c in entity.columns])
     unexpected = F.array_except(F.map_keys("fields"), known)
-    bad_types = [
-        F.when(
-            F.col("fields").getItem(c.name).isNotNull() & F.col(f"typed.{c.name}").isNull(),
-            F.lit(f"{c.name} ({c.type})"),
-        )
-        for c in entity.columns
-    ]
     reason = (
         F.when(F.col("fields").isNull(), F.lit("not a valid JSON object"))
         .when(
@@ -93,7 +87,7 @@ def _parse_jsonl(lines: DataFrame, entity: Entity) -> DataFrame:
         )
         .when(
             F.col(f"typed.{CORRUPT}").isNotNull(),
-            F.concat(F.lit("value does not match the contract type: "), F.concat_ws(", ", *bad_types)),
+            _type_reason(entity, lambda name: F.col("fields").getItem(name)),
         )
     )
     return parsed.withColumn(REASON, reason)

@@ -53,8 +53,7 @@ def run_bronze(spark: SparkSession, ctx: StageContext, system_name: str, entity_
 def run_silver(spark: SparkSession, ctx: StageContext, system_name: str, entity_name: str, day: date) -> dict[str, Any]:
     system = ctx.config.systems[system_name]
     entity = system.entities[entity_name]
-    only_one = len(system.entities) == 1
-    rules = [rule for rule in system.dq_rules if rule.entity == entity_name or (rule.entity is None and only_one)]
+    rules = system.dq_rules_for(entity_name)
     tables = ctx.tables
     source = bronze_table(ctx.environment, system_name, entity_name)
     if not tables.exists(spark, source):

@@ -106,7 +106,7 @@ def _run(args: argparse.Namespace) -> int:
     _ensure_airflow_db(environ)
 
     from lakehouse.run import run_all
-    from lakehouse.summary import read_run_log, render
+    from lakehouse.summary import read_run_log, render, table_inventory
     from spark_jobs.main import session_for
     from spark_jobs.tables import Tables
 
@@ -121,8 +121,6 @@ def _run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     results = run_all(config, dates, progress=lambda line: print(line, flush=True))
     spark = session_for(env)
-    from lakehouse.summary import table_inventory
-
     counts = {
         str(name): (tables.read(spark, name).count() if tables.exists(spark, name) else None)
         for _, name in table_inventory(config)

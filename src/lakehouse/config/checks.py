@@ -39,18 +39,17 @@ def check_system(name: str, system: System, file: str) -> Iterator[ConfigIssue]:
                 available.append(output)
 
     for index, rule in enumerate(system.dq_rules):
-        if rule.entity is None:
-            if len(system.entities) > 1:
-                yield issue(
-                    "dq_rules",
-                    index,
-                    "entity",
-                    message=f"required when a system has several entities; one of: {', '.join(system.entities)}",
-                    value=None,
-                )
-                continue
-            entity = next(iter(system.entities.values()))
-        elif rule.entity not in system.entities:
+        checked = system.rule_entity(rule)
+        if checked is None:
+            yield issue(
+                "dq_rules",
+                index,
+                "entity",
+                message=f"required when a system has several entities; one of: {', '.join(system.entities)}",
+                value=None,
+            )
+            continue
+        if checked not in system.entities:
             yield issue(
                 "dq_rules",
                 index,
@@ -59,8 +58,7 @@ def check_system(name: str, system: System, file: str) -> Iterator[ConfigIssue]:
                 value=rule.entity,
             )
             continue
-        else:
-            entity = system.entities[rule.entity]
+        entity = system.entities[checked]
         columns = silver_columns(entity)
         if rule.column not in columns:
             yield issue("dq_rules", index, "column", message=_not_a_column(columns), value=rule.column)

@@ -251,6 +251,15 @@ class System(StrictModel):
     dq_rules: tuple[DqRule, ...] = ()
     dq: DqSettings = DqSettings()
 
+    def rule_entity(self, rule: DqRule) -> str | None:
+        """The entity a DQ rule checks: its own, or the only one when it names none."""
+        if rule.entity is None and len(self.entities) == 1:
+            return next(iter(self.entities))
+        return rule.entity
+
+    def dq_rules_for(self, entity_name: str) -> list[DqRule]:
+        return [rule for rule in self.dq_rules if self.rule_entity(rule) == entity_name]
+
 
 # --- Gold, RAG and maintenance --------------------------------------------------------------------
 

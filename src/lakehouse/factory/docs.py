@@ -54,8 +54,7 @@ def ingest_doc(env_name: str, environment: Environment, name: str, system: Syste
     if system.dq_rules:
         lines += ["#### DQ rules", "", "| entity | column | check | action |", "|---|---|---|---|"]
         for rule in system.dq_rules:
-            entity_name = rule.entity or next(iter(system.entities))
-            lines.append(f"| {entity_name} | `{rule.column}` | {rule.check} | {rule.action} |")
+            lines.append(f"| {system.rule_entity(rule)} | `{rule.column}` | {rule.check} | {rule.action} |")
     return "\n".join(lines)
 
 
