@@ -280,9 +280,11 @@ class DemoData:
             stale = dict(row, phone=self._phone(), updated_ts=self._ts(day - timedelta(days=3)))
             out.rows.append(stale)
             out.defects["duplicate_older"] += 1
+        versions = Counter(r["prty_id"] for r in out.rows)
         for row in self._defects(out.rows):
-            if row["updated_ts"] and not any(r is not row and r["prty_id"] == row["prty_id"] for r in out.rows):
+            if row["updated_ts"] and versions[row["prty_id"]] == 1:
                 out.rows.append(dict(row, first_name=row["first_name"] + "-Tie"))
+                versions[row["prty_id"]] += 1
                 out.defects["duplicate_tie_later_line_wins"] += 1
         self._malformed(out)
         return out
