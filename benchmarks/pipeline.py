@@ -59,6 +59,8 @@ def floor(spark: SparkSession, config: LakehouseConfig) -> None:
         run_bronze,
         run_gold,
         run_maintenance,
+        run_rag_index,
+        run_rag_snapshot,
         run_silver,
         run_smoke_checks,
     )
@@ -73,9 +75,11 @@ def floor(spark: SparkSession, config: LakehouseConfig) -> None:
         for table in gold:
             run_gold(spark, ctx, table.name, day)
         run_smoke_checks(spark, ctx, day)
+        run_rag_index(spark, ctx, list(config.require_pipelines().rag.domains))
     retention = config.require_environment().retention_days
     for scope in [*config.systems, "gold"]:
         run_maintenance(spark, ctx, scope, retention)
+    run_rag_snapshot(spark, ctx, DAYS[-1])
 
 
 def main() -> int:

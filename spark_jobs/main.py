@@ -48,6 +48,10 @@ def _dispatch(
         return stages.run_gold(spark, ctx, arguments["table"], logical_date)
     if stage == "smoke_checks":
         return stages.run_smoke_checks(spark, ctx, logical_date)
+    if stage == "rag_index":
+        return stages.run_rag_index(spark, ctx, arguments["domains"].split(","))
+    if stage == "rag_snapshot":
+        return stages.run_rag_snapshot(spark, ctx, logical_date)
     if stage == "maintenance":
         return stages.run_maintenance(spark, ctx, arguments["scope"], int(arguments["retention_days"]))
     raise ValueError(f"unknown stage '{stage}'")

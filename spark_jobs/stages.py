@@ -13,9 +13,19 @@ from pyspark.sql import functions as F
 
 from lakehouse.config import LakehouseConfig
 from lakehouse.config.models import Environment
-from lakehouse.locations import landing_root, warehouse_root
-from lakehouse.naming import TableName, bronze_table, gold_table, quarantine_table, silver_table
-from spark_jobs import bronze, gold, silver
+from lakehouse.locations import knowledge_root, landing_root, warehouse_root
+from lakehouse.naming import (
+    TableName,
+    bronze_table,
+    gold_table,
+    knowledge_index,
+    quarantine_table,
+    silver_table,
+)
+from lakehouse.rag.documents import load_documents
+from lakehouse.rag.embeddings import local_embedder
+from lakehouse.rag.redaction import Redactor
+from spark_jobs import bronze, gold, rag_index, silver
 from spark_jobs.tables import Tables
 
 
@@ -133,6 +143,38 @@ def run_smoke_checks(spark: SparkSession, ctx: StageContext, day: date) -> dict[
             check["check_name"]: {"orphans": check["orphans"], "checked": check["checked"]} for check in checks
         },
     }
+
+
+def run_rag_index(spark: SparkSession, ctx: StageContext, domains: list[str]) -> dict[str, Any]:
+    """Redact, chunk and embed the knowledge documents of ``domains`` into the index."""
+    rag = ctx.config.require_pipelines().rag
+    settings = ctx.environment.rag
+    root = knowledge_root(ctx.environment, rag)
+    documents = load_documents(root, domains)
+    # A Databricks delta-sync index embeds with its endpoint; locally the packaged model does.
+    embedder = None if settings.embedding_endpoint else local_embedder()
+    result = rag_index.upsert(
+        spark,
+        documents,
+        ctx.tables.location(knowledge_index(ctx.environment)),
+        chunking=rag.chunking,
+        redactor=Redactor(rag.identifiers),
+        identifiers=dict(rag.identifiers),
+        embedder=embedder,
+        embedding_model=settings.embedding_endpoint or (embedder.name if embedder else ""),
+    )
+    return {"index": str(knowledge_index(ctx.environment)), "knowledge_root": str(root), **result}
+
+
+def run_rag_snapshot(spark: SparkSession, ctx: StageContext, day: date) -> dict[str, Any]:
+    """A copy of the index as of ``day`` that can be restored on its own (BLUEPRINT §24.8)."""
+    index = knowledge_index(ctx.environment)
+    if not ctx.tables.exists(spark, index):
+        raise FileNotFoundError(f"the knowledge index {index} does not exist: run the RAG index build first")
+    target = ctx.tables.snapshot(index, day.isoformat())
+    rows = ctx.tables.read(spark, index)
+    rows.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(target)
+    return {"index": str(index), "snapshot": target, "chunks": spark.read.format("delta").load(target).count()}
 
 
 def run_maintenance(spark: SparkSession, ctx: StageContext, scope: str, retention_days: int) -> dict[str, Any]:

@@ -30,6 +30,12 @@ class Tables:
             raise ValueError("checkpoints on Databricks live in a volume named by the job")
         return str(self.warehouse.joinpath("_checkpoints", *parts))
 
+    def snapshot(self, table: TableName, label: str) -> str:
+        """Where a dated copy of ``table`` goes: under the warehouse locally, a volume on Databricks."""
+        if self.warehouse is None:
+            return f"/Volumes/{table.catalog}/{table.schema}/snapshots/{table.table}/{label}"
+        return str(self.warehouse.joinpath("_snapshots", table.catalog, table.schema, table.table, label))
+
     def run_log(self) -> Path:
         """Counts and durations of every stage run, one JSON object a line (local target)."""
         if self.warehouse is None:

@@ -16,6 +16,7 @@ from lakehouse.demo_data import write_demo_data
 from lakehouse.naming import gold_table, quarantine_table, silver_table
 from lakehouse.summary import table_inventory
 from spark_jobs.tables import Tables
+from tests.conftest import ROOT
 
 DAYS = [date(2026, 3, 1), date(2026, 3, 2)]
 ROWS = 500
@@ -51,7 +52,8 @@ def _gold(lake: dict[str, Any], name: str):
 def test_every_dag_run_succeeds_in_scheduling_order(lakehouse: dict[str, Any]) -> None:
     runs = [(r.dag_id, r.logical_date.isoformat(), r.state) for r in lakehouse["results"]]
     ingest = [f"lakehouse_ingest_{s}" for s in ("jarvis", "amdm", "pega", "cmdm", "sfdc")]
-    expected = [(dag_id, day.isoformat(), "success") for day in DAYS for dag_id in [*ingest, "lakehouse_gold"]]
+    order = [*ingest, "lakehouse_gold", "lakehouse_rag"]
+    expected = [(dag_id, day.isoformat(), "success") for day in DAYS for dag_id in order]
     assert runs == [*expected, ("lakehouse_maintenance", "2026-03-02", "success")]
 
 
@@ -130,3 +132,37 @@ def test_running_a_date_again_leaves_every_table_identical(spark: SparkSession, 
     assert after.keys() == before.keys()
     for name in before:
         assert after[name] == before[name], name
+
+
+@pytest.mark.slow
+def test_the_knowledge_base_answers_with_citations_and_logs_each_question(
+    spark: SparkSession, lakehouse: dict[str, Any]
+) -> None:
+    from lakehouse.naming import knowledge_index, rag_telemetry
+    from lakehouse.rag.service import NO_MODEL, KnowledgeBase
+    from lakehouse.rag.tools import toolset
+
+    config, tables = lakehouse["config"], lakehouse["tables"]
+    environment = config.require_environment()
+    index = tables.read(spark, knowledge_index(environment))
+    assert index.select("doc_id").distinct().count() == len(list((ROOT / "knowledge").rglob("*.md")))
+
+    knowledge = KnowledgeBase(config, spark, tables)
+    answer = knowledge.ask("How do I replay a day of Jarvis services?")
+    assert answer.text.startswith(NO_MODEL) and answer.composed_by == "passages"
+    assert answer.retrieval.passages and "[1] " in answer.text
+    assert any(doc.startswith("jarvis/") for doc in answer.retrieval.doc_ids)
+    knowledge.ask("Who approves a change to customer P00012345?", k=50)
+    log = tables.read(spark, rag_telemetry(environment)).orderBy("asked_at").collect()
+    assert [row["question"] for row in log[-2:]] == [
+        "How do I replay a day of Jarvis services?",
+        "Who approves a change to customer [CUSTOMER_ID]?",
+    ]
+    assert log[-2]["doc_ids"] == answer.retrieval.doc_ids and log[-2]["latency_ms"] > 0
+    assert set(log[-1]["safety_flags"]) >= {"pii_in_question", "top_k_capped:50->10"}
+
+    tools = toolset(knowledge)
+    assert "[1] " in tools["retriever_tool"].run("Which case statuses does Pega send?")
+    rows = tools["sql_tool"].run("SELECT count(*) AS n FROM customer_360")
+    customers = ROWS + len(lakehouse["manifest"]["new_customers_day2"])
+    assert rows == [{"n": customers}]

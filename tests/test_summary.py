@@ -48,10 +48,17 @@ RECORDS = [
             "orphans": {"bridge has an address": {"orphans": 2, "checked": 100}},
         },
     },
+    {
+        "stage": "rag_index",
+        "logical_date": "2026-03-01",
+        "arguments": {"domains": "amdm"},
+        "seconds": 2.0,
+        "result": {"documents": 25, "embedded_documents": 25, "chunks": 160, "redactions": {"EMAIL": 9, "PHONE": 4}},
+    },
 ]
 
 
-def test_summary_shows_tables_quarantine_dq_smoke_time_and_what_was_not_run() -> None:
+def test_summary_shows_tables_quarantine_dq_smoke_index_and_time() -> None:
     config = load_config("local")
     results = [
         DagRunResult("lakehouse_ingest_amdm", date(2026, 3, 1), "success", 10.0),
@@ -60,7 +67,12 @@ def test_summary_shows_tables_quarantine_dq_smoke_time_and_what_was_not_run() ->
     text = render(config, results, RECORDS, {"ep_raw.amdm.address_bronze": 100}, Path("/wh"), 15.2)
     lines = text.splitlines()
     assert lines[0] == "Lakehouse run, environment 'local', 2026-03-01 to 2026-03-01: 2 DAG runs, 1 FAILED, 15s"
-    assert "Not run: lakehouse_rag: the RAG index build is not implemented yet" in lines
+    assert not any(line.startswith("Not run") for line in lines)
+    assert (
+        "Knowledge index: 25 documents in 160 chunks (25 document embeddings computed over 1 run(s)); "
+        "PII redacted: EMAIL 9, PHONE 4"
+    ) in lines
+    assert any(line.split()[:2] == ["rag", "ep_ai.knowledge.document_chunks"] for line in lines)
     assert "Tables (Delta, under /wh)" in lines
     assert any(line.split() == ["bronze", "ep_raw.amdm.address_bronze", "100"] for line in lines)
     assert any(line.split() == ["silver", "ep_curated.amdm.address_silver", "-"] for line in lines)

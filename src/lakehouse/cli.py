@@ -114,8 +114,8 @@ def _run(args: argparse.Namespace) -> int:
     log = tables.run_log()
     offset = log.stat().st_size if log.exists() else 0
     print(
-        f"running {len(config.systems)} ingest DAGs, Gold and maintenance for {', '.join(map(str, dates))} "
-        f"(environment '{env}', landing {landing_root(environment)})",
+        f"running {len(config.systems)} ingest DAGs, Gold, the RAG index and maintenance for "
+        f"{', '.join(map(str, dates))} (environment '{env}', landing {landing_root(environment)})",
         flush=True,
     )
     started = time.monotonic()
@@ -132,6 +132,59 @@ def _run(args: argparse.Namespace) -> int:
         )
     )
     return 0 if all(result.state == "success" for result in results) else 1
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from lakehouse.locations import warehouse_root
+    from lakehouse.rag.service import IndexNotBuilt, KnowledgeBase
+    from spark_jobs.main import session_for
+    from spark_jobs.tables import Tables
+
+    env = args.env or selected_env()
+    config = load_config(env)
+    config.raise_for_issues()
+    environment = config.require_environment()
+    if environment.target != "local":
+        raise SystemExit(f"lakehouse ask reads the local index; '{env}' serves it from Databricks Vector Search")
+    spark = session_for(env)
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        knowledge = KnowledgeBase(config, spark, Tables(warehouse_root(environment)))
+        answer = knowledge.ask(args.question, domain=args.domain, k=args.k)
+    except (IndexNotBuilt, ValueError) as exc:
+        print(f"lakehouse ask: {exc}", file=sys.stderr)
+        return 2
+    retrieval = answer.retrieval
+    if args.json:
+        passages = [
+            {
+                "citation": p.citation,
+                "doc_id": p.chunk.doc_id,
+                "domain": p.chunk.domain,
+                "score": p.score,
+                "text": p.text,
+            }
+            for p in retrieval.passages
+        ]
+        document = {
+            "answer": answer.text,
+            "composed_by": answer.composed_by,
+            "domain": retrieval.domain,
+            "routed": retrieval.routed,
+            "passages": passages,
+            "safety_flags": retrieval.safety_flags,
+            "latency_ms": retrieval.latency_ms,
+        }
+        print(json.dumps(document, indent=2))
+        return 0
+    how = f"routed to {retrieval.domain}" if retrieval.routed else (retrieval.domain or "all domains")
+    print(answer.text)
+    print(f"\nSources ({how}; {retrieval.latency_ms:.0f} ms):")
+    for number, passage in enumerate(retrieval.passages, start=1):
+        print(f"  [{number}] {passage.citation}  ({passage.chunk.classification}, {passage.chunk.source_uri})")
+    if retrieval.safety_flags:
+        print(f"Safety flags: {', '.join(retrieval.safety_flags)}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,6 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--end", type=date.fromisoformat, help="last logical date (default: --start)")
     run.add_argument("--verbose", action="store_true", help="show Airflow's task logs")
     run.set_defaults(handler=_run)
+
+    ask = commands.add_parser("ask", help="ask the knowledge base; answers cite their documents")
+    ask.add_argument("question")
+    ask.add_argument("--domain", help="search only this system's documents (default: routed from the question)")
+    ask.add_argument("--k", type=int, help="passages to return (default and cap: pipelines.yaml rag.top_k/max_top_k)")
+    ask.add_argument("--env", help="environment (default: $LAKEHOUSE_ENV or local)")
+    ask.add_argument("--json", action="store_true", help="print the answer, passages and flags as JSON")
+    ask.set_defaults(handler=_ask)
 
     airflow = commands.add_parser(
         "airflow",

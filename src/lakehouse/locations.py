@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from lakehouse.config.models import Environment
+from lakehouse.config.models import Environment, Rag
 
 LANDING_ROOT_VAR = "LAKEHOUSE_LANDING_ROOT"
 WAREHOUSE_ROOT_VAR = "LAKEHOUSE_WAREHOUSE_ROOT"
+KNOWLEDGE_ROOT_VAR = "LAKEHOUSE_KNOWLEDGE_ROOT"
 
 
 def project_root() -> Path:
@@ -33,3 +34,8 @@ def landing_root(environment: Environment) -> Path:
 
 def warehouse_root(environment: Environment) -> Path:
     return _resolve(_local(environment)[1], WAREHOUSE_ROOT_VAR)
+
+
+def knowledge_root(environment: Environment, rag: Rag) -> Path:
+    """The folder of knowledge documents: the environment's, else the repository's."""
+    return _resolve(environment.rag.documents or rag.documents, KNOWLEDGE_ROOT_VAR)

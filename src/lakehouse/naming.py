@@ -44,6 +44,10 @@ def knowledge_index(environment: Environment) -> TableName:
     return TableName(environment.catalogs.ai, "knowledge", "document_chunks")
 
 
+def rag_telemetry(environment: Environment) -> TableName:
+    return TableName(environment.catalogs.ai, "knowledge", "rag_telemetry")
+
+
 def ingest_dag_id(system_name: str) -> str:
     return f"lakehouse_ingest_{system_name}"
 

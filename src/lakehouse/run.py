@@ -1,8 +1,8 @@
 """``lakehouse run``: every DAG of the environment, date by date, through Airflow's ``dag.test()``.
 
 Runs go in scheduling order for each logical date: the ingest DAGs (Bronze, Silver, DQ gate), then
-Gold (which the scheduler would start from the Silver assets), then maintenance once after the last
-date. Tasks run in this process, so the local target's Spark session is started once, not per task.
+Gold (which the scheduler would start from the Silver assets), then the RAG index, then maintenance
+once after the last date. Tasks run in this process, so the local target's Spark session is started once, not per task.
 Airflow must be configured (``airflow_home.airflow_environ``) before this module is imported.
 """
 
@@ -18,9 +18,6 @@ import pendulum
 from lakehouse.config import LakehouseConfig
 from lakehouse.naming import GOLD_DAG_ID, MAINTENANCE_DAG_ID, RAG_DAG_ID, ingest_dag_id
 
-NOT_RUN = {RAG_DAG_ID: "the RAG index build is not implemented yet"}
-"""DAGs of the environment that ``lakehouse run`` leaves out, and why; the summary lists them."""
-
 
 @dataclass
 class DagRunResult:
@@ -35,7 +32,7 @@ def plan(config: LakehouseConfig, dates: list[date]) -> list[tuple[str, date]]:
     runs: list[tuple[str, date]] = []
     for day in dates:
         runs += [(ingest_dag_id(name), day) for name in config.systems]
-        runs.append((GOLD_DAG_ID, day))
+        runs += [(GOLD_DAG_ID, day), (RAG_DAG_ID, day)]
     runs.append((MAINTENANCE_DAG_ID, dates[-1]))
     return runs
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.config import LakehouseConfig
-from lakehouse.naming import TableName, bronze_table, gold_table, quarantine_table, silver_table
-from lakehouse.run import NOT_RUN, DagRunResult
+from lakehouse.naming import TableName, bronze_table, gold_table, knowledge_index, quarantine_table, silver_table
+from lakehouse.run import DagRunResult
 
 
 def read_run_log(path: Path, offset: int) -> list[dict[str, Any]]:
@@ -31,6 +31,7 @@ def table_inventory(config: LakehouseConfig) -> list[tuple[str, TableName]]:
     for name, system in config.systems.items():
         tables += [("silver", silver_table(environment, name, system, entity)) for entity in system.entities]
     tables += [("gold", gold_table(environment, table)) for table in config.require_pipelines().gold.tables]
+    tables.append(("rag", knowledge_index(environment)))
     return tables
 
 
@@ -58,7 +59,6 @@ def render(
         + f", {seconds:.0f}s"
     )
     out = [head, "=" * len(head)]
-    out += [f"Not run: {dag_id}: {why}" for dag_id, why in NOT_RUN.items()]
     out.append("")
 
     out.append(f"Tables (Delta, under {warehouse})")
@@ -115,6 +115,18 @@ def render(
         )
         out.append(f"  orphans: {orphans}")
         out.append("")
+
+    index_runs = [r for r in records if r["stage"] == "rag_index"]
+    if index_runs:
+        result = index_runs[-1]["result"]
+        embedded = sum(r["result"]["embedded_documents"] for r in index_runs)
+        redactions = ", ".join(f"{label} {n}" for label, n in sorted(result["redactions"].items())) or "none"
+        out += [
+            f"Knowledge index: {result['documents']} documents in {result['chunks']} chunks "
+            f"({embedded} document embeddings computed over {len(index_runs)} run(s)); PII redacted: {redactions}",
+            '  ask it: lakehouse ask "How do I replay a day of Jarvis services?"',
+            "",
+        ]
 
     per_stage: dict[str, float] = defaultdict(float)
     for record in records:

@@ -70,17 +70,26 @@ def test_a_broken_environment_fails_every_file_with_its_message(config_copy: Con
 
 
 @pytest.mark.slow
-def test_the_rag_placeholder_fails_loudly_through_airflow(
-    airflow_db: Path, config_copy: ConfigCopy, caplog: pytest.LogCaptureFixture
+def test_a_failing_task_fails_its_run_loudly_through_airflow(
+    airflow_db: Path,
+    config_copy: ConfigCopy,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def no_retries(data: Any) -> None:
         data["retries"]["retries"] = 0
 
     config_copy.edit("variables/local.yaml", no_retries)
+    (tmp_path / "pega").mkdir()
+    (tmp_path / "pega" / "case-runbook.md").write_text("no front matter here")
+    monkeypatch.setenv("LAKEHOUSE_KNOWLEDGE_ROOT", str(tmp_path))
+    monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_ROOT", str(tmp_path / "warehouse"))
     dag = _dagbag().get_dag("lakehouse_rag")
     with caplog.at_level(logging.ERROR):
         run = dag.test(logical_date=None, run_conf={"logical_date": "2026-03-02"})
     assert run.state == "failed"
     assert {ti.task_id: ti.state for ti in run.get_task_instances()} == {"build_index": "failed"}
-    assert "local execution of stage 'rag_index' (env=local, logical_date=2026-03-02)" in caplog.text
+    assert "pega/case-runbook.md: no front matter" in caplog.text
     assert "[lakehouse local] task failed: lakehouse_rag.build_index" in caplog.text
+    assert not (tmp_path / "warehouse" / "ep_ai").exists(), "nothing is written when a document is invalid"

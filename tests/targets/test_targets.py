@@ -8,7 +8,6 @@ import pytest
 from lakehouse.config import load_config
 from lakehouse.factory import ingest_dags
 from lakehouse.targets import StageTask, build_operator
-from lakehouse.targets.local import run_stage
 from tests.conftest import ConfigCopy
 
 
@@ -44,8 +43,3 @@ def test_job_id_override_wins_over_the_job_name(config_copy: ConfigCopy) -> None
     assert (gold.job_id, gold.job_name) == (3033, None)
     assert (smoke.job_id, smoke.job_name) == (3033, None)
     assert (bronze.job_id, bronze.job_name) == (None, "lakehouse-prod-bronze-ingest")
-
-
-def test_the_rag_stage_refuses_to_run_until_it_exists() -> None:
-    with pytest.raises(NotImplementedError, match=r"stage 'rag_index' .*no data was read or written"):
-        run_stage("rag_index", "local", "2026-02-01", {"domains": "pega"})

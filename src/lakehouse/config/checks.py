@@ -136,6 +136,11 @@ def check_pipelines(
                 f"unknown system; known: {', '.join(sorted(known_systems))}",
                 domain,
             )
+    for index, table_name in enumerate(pipelines.rag.sql_tables):
+        if table_name not in names:
+            yield ConfigIssue(
+                file, dotted(["rag", "sql_tables", index]), f"unknown Gold table; known: {', '.join(names)}", table_name
+            )
 
 
 def _find_cycle(graph: Mapping[str, tuple[str, ...]]) -> list[str]:

@@ -291,6 +291,20 @@ class Gold(StrictModel):
     smoke_checks: SmokeChecks = SmokeChecks()
 
 
+Classification = Literal["public", "internal", "confidential", "restricted"]
+
+
+class Chunking(StrictModel):
+    max_chars: int = Field(default=1000, ge=200, le=8000)
+    overlap_chars: int = Field(default=150, ge=0, le=2000)
+
+    @model_validator(mode="after")
+    def _overlap_smaller_than_chunk(self) -> Chunking:
+        if self.overlap_chars >= self.max_chars // 2:
+            raise ValueError("'overlap_chars' must be under half of 'max_chars'")
+        return self
+
+
 class Rag(StrictModel):
     owner: str = Field(min_length=1)
     cost_centre: str = Field(min_length=1)
@@ -299,6 +313,41 @@ class Rag(StrictModel):
     deadline: Duration
     domains: tuple[Identifier, ...] = Field(min_length=1)
     """Systems whose knowledge documents are indexed."""
+    documents: str = "knowledge"
+    """Folder with one subfolder of documents per domain; relative paths are relative to the
+    repository root. The environment's ``rag.documents`` (a volume on Databricks) wins over it."""
+    chunking: Chunking = Chunking()
+    allowed_classifications: tuple[Classification, ...] = ("public", "internal")
+    """Only chunks of these classifications are ever returned; the others are indexed but filtered."""
+    top_k: int = Field(default=5, ge=1)
+    max_top_k: int = Field(default=10, ge=1, le=50)
+    routing: dict[Identifier, tuple[str, ...]] = Field(default_factory=dict)
+    """Domain -> words in a question that make retrieval prefer that domain's documents."""
+    identifiers: dict[Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")], str] = Field(
+        default_factory=dict
+    )
+    """Label -> regular expression of an identifier the redactor replaces with ``[LABEL]``."""
+    sql_tables: tuple[Identifier, ...] = ()
+    """Gold tables the agent's SQL tool may read."""
+
+    @field_validator("identifiers")
+    @classmethod
+    def _patterns_compile(cls, value: dict[str, str]) -> dict[str, str]:
+        for label, pattern in value.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"identifier '{label}': not a valid regular expression ({exc})") from None
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Rag:
+        if self.top_k > self.max_top_k:
+            raise ValueError(f"'top_k' ({self.top_k}) is above 'max_top_k' ({self.max_top_k})")
+        unknown = sorted(set(self.routing) - set(self.domains))
+        if unknown:
+            raise ValueError(f"'routing' names domains that are not in 'domains': {', '.join(unknown)}")
+        return self
 
 
 class Maintenance(StrictModel):
@@ -353,6 +402,25 @@ class LocalSettings(StrictModel):
     """Heap of the Spark driver, which in local mode also runs the executors (``spark.driver.memory``)."""
 
 
+class RagSettings(StrictModel):
+    documents: str | None = None
+    """Where this environment's knowledge documents are (a Unity Catalog volume path on Databricks);
+    unset means the repository folder of ``pipelines.yaml``."""
+    embedding_endpoint: str | None = None
+    """Databricks model serving endpoint that embeds chunks and questions; unset means the local
+    embedding model shipped with the package."""
+    vector_search_endpoint: str | None = None
+    """Databricks Vector Search endpoint serving the delta-sync index; unset means local search."""
+    serving_endpoint: str | None = None
+    """Chat model endpoint that composes answers; unset means answers are the cited passages."""
+
+    @model_validator(mode="after")
+    def _vector_search_needs_endpoints(self) -> RagSettings:
+        if (self.vector_search_endpoint is None) != (self.embedding_endpoint is None):
+            raise ValueError("'vector_search_endpoint' and 'embedding_endpoint' are set together or not at all")
+        return self
+
+
 AlertChannel = Literal["log", "email"]
 
 
@@ -391,6 +459,7 @@ class Environment(StrictModel):
     databricks: DatabricksSettings | None = None
     local: LocalSettings | None = None
     alerts: Alerts = Alerts()
+    rag: RagSettings = RagSettings()
     retries: Retries = Retries()
     max_active_runs: int = Field(default=1, ge=1, le=32)
     retention_days: int = Field(ge=7, le=3650)
@@ -400,6 +469,8 @@ class Environment(StrictModel):
     def _target_settings_present(self) -> Environment:
         if self.target == "databricks" and self.databricks is None:
             raise ValueError("target 'databricks' needs a 'databricks' section (job names)")
+        if self.target == "databricks" and self.rag.vector_search_endpoint is None:
+            raise ValueError("target 'databricks' needs 'rag.vector_search_endpoint' and 'rag.embedding_endpoint'")
         if self.target == "local" and self.local is None:
             raise ValueError("target 'local' needs a 'local' section (landing_root, warehouse_root)")
         return self

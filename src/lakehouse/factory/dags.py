@@ -242,6 +242,7 @@ class _Builder:
             for name in self.config.systems:
                 self.task(StageTask(f"maintain_{name}", "maintenance", {"scope": name, "retention_days": retention}))
             self.task(StageTask("maintain_gold", "maintenance", {"scope": "gold", "retention_days": retention}))
+            self.task(StageTask("snapshot_index", "rag_snapshot", {}))
         return dag
 
 

@@ -10,7 +10,7 @@ from airflow.sdk import BaseOperator
 
 from lakehouse.config.models import Environment
 
-Stage = Literal["bronze", "silver", "dq_gate", "gold", "smoke_checks", "rag_index", "maintenance"]
+Stage = Literal["bronze", "silver", "dq_gate", "gold", "smoke_checks", "rag_index", "rag_snapshot", "maintenance"]
 
 LOGICAL_DATE = "{{ params.logical_date or logical_date.in_timezone(dag.timezone).strftime('%Y-%m-%d') }}"
 """The business date a task works on: the trigger's ``logical_date`` param, else the run's logical

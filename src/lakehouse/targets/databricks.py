@@ -17,6 +17,7 @@ JOB_OF_STAGE = {
     "gold": "gold",
     "smoke_checks": "gold",
     "rag_index": "rag",
+    "rag_snapshot": "rag",
     "maintenance": "maintenance",
 }
 

@@ -22,11 +22,6 @@ class DqGateFailure(AirflowFailException):
 def run_stage(stage: str, env: str, logical_date: str, arguments: Mapping[str, str]) -> dict[str, Any]:
     """Run one stage; its counts become the task's XCom. No ``**kwargs``: PythonOperator would pass
     the whole task context into them."""
-    if stage == "rag_index":
-        raise NotImplementedError(
-            f"local execution of stage 'rag_index' (env={env}, logical_date={logical_date}) is not implemented yet; "
-            "no data was read or written"
-        )
     from spark_jobs.main import run, session_for
     from spark_jobs.silver import DqFailure
     from spark_jobs.stages import SmokeCheckFailure
