@@ -21,6 +21,7 @@ from lakehouse.naming import (
     knowledge_index,
     quarantine_table,
     silver_table,
+    xref_table,
 )
 from lakehouse.rag.documents import load_documents
 from lakehouse.rag.embeddings import local_embedder
@@ -69,7 +70,7 @@ def run_silver(spark: SparkSession, ctx: StageContext, system_name: str, entity_
     if not tables.exists(spark, source):
         raise FileNotFoundError(f"Bronze table {source} does not exist: run the bronze stage for {day} first")
     rows = tables.read(spark, source).where(F.col("logical_date") == F.lit(day))
-    return silver.build(
+    result = silver.build(
         spark,
         rows,
         entity,
@@ -79,6 +80,12 @@ def run_silver(spark: SparkSession, ctx: StageContext, system_name: str, entity_
         quarantine_location=tables.location(quarantine_table(ctx.environment, system_name)),
         labels={"system": system_name, "entity": entity_name, "logical_date": day.isoformat()},
     )
+    xrefs = {}
+    for xref in entity.silver.xrefs:
+        target = xref_table(ctx.environment, xref)
+        gold.run_sql_file(spark, gold.sql_dir() / "silver" / f"{xref.table}.sql", sql_resolver(ctx, day, target))
+        xrefs[str(target)] = tables.read(spark, target).count()
+    return {**result, "xrefs": xrefs} if xrefs else result
 
 
 class SmokeCheckFailure(RuntimeError):
@@ -87,6 +94,12 @@ class SmokeCheckFailure(RuntimeError):
 
 def sql_resolver(ctx: StageContext, day: date, this: TableName | None = None) -> Callable[[str], str]:
     gold_tables = {table.name: table for table in ctx.config.require_pipelines().gold.tables}
+    xrefs = {
+        xref.table: xref_table(ctx.environment, xref)
+        for system in ctx.config.systems.values()
+        for entity in system.entities.values()
+        for xref in entity.silver.xrefs
+    }
 
     def resolve(name: str) -> str:
         if name == "this" and this is not None:
@@ -99,6 +112,8 @@ def sql_resolver(ctx: StageContext, day: date, this: TableName | None = None) ->
             system = ctx.config.systems.get(system_name)
             if system is not None and entity_name in system.entities:
                 return ctx.tables.sql(silver_table(ctx.environment, system_name, system, entity_name))
+        if layer == "xref" and rest in xrefs:
+            return ctx.tables.sql(xrefs[rest])
         if layer == "gold" and rest in gold_tables:
             return ctx.tables.sql(gold_table(ctx.environment, gold_tables[rest]))
         raise KeyError(f"unknown SQL placeholder '{{{{ {name} }}}}'")
@@ -163,6 +178,12 @@ def run_rag_index(spark: SparkSession, ctx: StageContext, domains: list[str]) ->
         embedder=embedder,
         embedding_model=settings.embedding_endpoint or (embedder.name if embedder else ""),
     )
+    if settings.vector_search_endpoint:
+        from databricks.sdk import WorkspaceClient
+
+        from lakehouse.rag import vector_search
+
+        result.update(vector_search.sync(WorkspaceClient(), ctx.environment, knowledge_index(ctx.environment)))
     return {"index": str(knowledge_index(ctx.environment)), "knowledge_root": str(root), **result}
 
 
@@ -189,6 +210,7 @@ def run_maintenance(spark: SparkSession, ctx: StageContext, scope: str, retentio
             targets.append((bronze_table(ctx.environment, scope, entity_name), ()))
             # Z-order on the first key column: the one MERGEs and point look-ups filter on.
             targets.append((silver_table(ctx.environment, scope, system, entity_name), entity.natural_key[:1]))
+            targets += [(xref_table(ctx.environment, xref), ()) for xref in entity.silver.xrefs]
     done: dict[str, str] = {}
     for table, zorder in targets:
         if not ctx.tables.exists(spark, table):

@@ -13,7 +13,7 @@ from pyspark.sql import SparkSession
 
 from lakehouse.config import load_config
 from lakehouse.demo_data import write_demo_data
-from lakehouse.naming import gold_table, quarantine_table, silver_table
+from lakehouse.naming import gold_table, quarantine_table, silver_table, xref_table
 from lakehouse.summary import table_inventory
 from spark_jobs.tables import Tables
 from tests.conftest import ROOT
@@ -101,6 +101,11 @@ def test_gold_matches_what_the_landing_data_says(spark: SparkSession, lakehouse:
     assert sum(r["cases"] for r in metrics) == cases
     c360 = _read(spark, lakehouse, _gold(lakehouse, "customer_360"))
     assert c360.count() == customers
+    contacts = _read(spark, lakehouse, silver_table(environment, "sfdc", config.systems["sfdc"], "contact")).count()
+    (xref,) = config.systems["sfdc"].entities["contact"].silver.xrefs
+    contact_map = _read(spark, lakehouse, xref_table(environment, xref))
+    assert contact_map.where("valid_to = TIMESTAMP'9999-12-31 00:00:00'").count() == contacts
+    assert _read(spark, lakehouse, _gold(lakehouse, "bridge_contact")).count() == contacts
 
     quarantine = Counter(
         row["reason"] for row in _read(spark, lakehouse, quarantine_table(environment, "amdm")).collect()

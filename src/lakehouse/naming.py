@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lakehouse.config.models import Environment, GoldTable, System
+from lakehouse.config.models import Environment, GoldTable, System, Xref
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,10 @@ def quarantine_table(environment: Environment, system_name: str) -> TableName:
 def silver_table(environment: Environment, system_name: str, system: System, entity_name: str) -> TableName:
     target = system.entities[entity_name].silver
     return TableName(environment.catalogs.silver, target.schema_ or system_name, target.table)
+
+
+def xref_table(environment: Environment, xref: Xref) -> TableName:
+    return TableName(environment.catalogs.silver, xref.schema_, xref.table)
 
 
 def gold_table(environment: Environment, table: GoldTable) -> TableName:

@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.config import LakehouseConfig
-from lakehouse.naming import TableName, bronze_table, gold_table, knowledge_index, quarantine_table, silver_table
+from lakehouse.naming import (
+    TableName,
+    bronze_table,
+    gold_table,
+    knowledge_index,
+    quarantine_table,
+    silver_table,
+    xref_table,
+)
 from lakehouse.run import DagRunResult
 
 
@@ -30,6 +38,11 @@ def table_inventory(config: LakehouseConfig) -> list[tuple[str, TableName]]:
         tables.append(("quarantine", quarantine_table(environment, name)))
     for name, system in config.systems.items():
         tables += [("silver", silver_table(environment, name, system, entity)) for entity in system.entities]
+        tables += [
+            ("silver", xref_table(environment, xref))
+            for entity in system.entities.values()
+            for xref in entity.silver.xrefs
+        ]
     tables += [("gold", gold_table(environment, table)) for table in config.require_pipelines().gold.tables]
     tables.append(("rag", knowledge_index(environment)))
     return tables

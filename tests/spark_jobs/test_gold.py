@@ -10,8 +10,8 @@ import pytest
 from pyspark.sql import SparkSession
 
 from lakehouse.config import load_config
-from lakehouse.naming import gold_table, silver_table
-from spark_jobs.gold import render, statements
+from lakehouse.naming import gold_table, silver_table, xref_table
+from spark_jobs.gold import render, run_sql_file, sql_dir, statements
 from spark_jobs.stages import StageContext, run_gold, sql_resolver
 from spark_jobs.tables import Tables
 
@@ -105,3 +105,38 @@ def test_sql_placeholders_render_per_target_and_must_be_known(ctx: StageContext)
         with pytest.raises(KeyError, match="unknown SQL placeholder"):
             render("{{ " + unknown + " }}", resolve)
     assert statements("-- note\nSELECT 1;\n\nSELECT 2;\n") == ["SELECT 1", "SELECT 2"]
+
+
+CONTACTS = "contact_id STRING, prty_id STRING, acct_id STRING, primary_ind STRING, last_modified_ts TIMESTAMP"
+
+
+def test_contact_map_keeps_mapping_history_and_feeds_the_bridge(spark: SparkSession, ctx: StageContext) -> None:
+    sfdc = ctx.config.systems["sfdc"]
+    (xref,) = sfdc.entities["contact"].silver.xrefs
+    contacts = ctx.tables.location(silver_table(ctx.environment, "sfdc", sfdc, "contact"))
+    contact_map = ctx.tables.location(xref_table(ctx.environment, xref))
+
+    def load(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        spark.createDataFrame(rows, CONTACTS).write.format("delta").mode("overwrite").save(contacts)
+        resolve = sql_resolver(ctx, date(2026, 3, 1), xref_table(ctx.environment, xref))
+        run_sql_file(spark, sql_dir() / "silver" / "contact_map.sql", resolve)
+        columns = ["contact_id", "prty_id", "acct_id", "primary_ind", "valid_from", "valid_to"]
+        return sorted(tuple(r) for r in spark.read.format("delta").load(contact_map).select(*columns).collect())
+
+    first = load([("C1", "P1", "A1", "Y", ts(1)), ("C2", "P2", "A2", "N", ts(1))])
+    assert first == [("C1", "P1", "A1", "Y", ts(1), END), ("C2", "P2", "A2", "N", ts(1), END)]
+    # C1 moves to another account; C2 only changed its name (not a mapping change); C3 is new.
+    changed = [("C1", "P1", "A9", "Y", ts(2)), ("C2", "P2", "A2", "N", ts(2)), ("C3", "P3", "A3", "Y", ts(2))]
+    expected = [
+        ("C1", "P1", "A1", "Y", ts(1), ts(2)),
+        ("C1", "P1", "A9", "Y", ts(2), END),
+        ("C2", "P2", "A2", "N", ts(1), END),
+        ("C3", "P3", "A3", "Y", ts(2), END),
+    ]
+    assert load(changed) == expected
+    assert load(changed) == expected  # a re-run changes nothing
+
+    run_gold(spark, ctx, "bridge_contact", date(2026, 3, 2))
+    bridge = next(t for t in ctx.config.require_pipelines().gold.tables if t.name == "bridge_contact")
+    rows = ctx.tables.read(spark, gold_table(ctx.environment, bridge)).collect()
+    assert sorted((r["contact_id"], r["acct_id"]) for r in rows) == [("C1", "A9"), ("C2", "A2"), ("C3", "A3")]

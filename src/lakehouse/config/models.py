@@ -75,10 +75,18 @@ class Column(StrictModel):
         return [self.name] + [f"{self.name}.{path}" for child in self.fields for path in child.paths()]
 
 
+class Xref(StrictModel):
+    schema_: Identifier = Field(alias="schema")
+    table: Identifier
+
+
 class SilverTarget(StrictModel):
     schema_: Identifier | None = Field(default=None, alias="schema")
     """Silver schema; the system's name when unset."""
     table: Identifier
+    xrefs: tuple[Xref, ...] = ()
+    """Cross-reference tables of BLUEPRINT §28 kept from this table by the same task, each by
+    ``airflow/include/sql/silver/<table>.sql``, after the Silver MERGE."""
 
 
 class TrimUpper(StrictModel):

@@ -50,6 +50,9 @@ def ingest_doc(env_name: str, environment: Environment, name: str, system: Syste
             lines.append(
                 f"- Silver rules: {', '.join(rule.rule + '(' + _rule_args(rule) + ')' for rule in entity.silver_rules)}"
             )
+        if entity.silver.xrefs:
+            names = ", ".join(f"`{environment.catalogs.silver}.{x.schema_}.{x.table}`" for x in entity.silver.xrefs)
+            lines.append(f"- Cross-references kept after the Silver MERGE: {names}")
         lines.append("")
     if system.dq_rules:
         lines += ["#### DQ rules", "", "| entity | column | check | action |", "|---|---|---|---|"]

@@ -75,7 +75,16 @@ class KnowledgeBase:
         self.spark = spark
         self.tables = tables
         self.redactor = Redactor(self.rag.identifiers)
-        self.searcher: Searcher = load_local_search(spark, tables, knowledge_index(self.environment), config, mode)
+        self.searcher: Searcher
+        if self.environment.rag.vector_search_endpoint:
+            from databricks.sdk import WorkspaceClient
+
+            from lakehouse.rag.vector_search import VectorSearchSearcher, index_name
+
+            name = index_name(self.environment)
+            self.searcher = VectorSearchSearcher(WorkspaceClient(), name, self.rag.allowed_classifications)
+        else:
+            self.searcher = load_local_search(spark, tables, knowledge_index(self.environment), config, mode)
 
     def retrieve(self, question: str, domain: str | None = None, k: int | None = None) -> Retrieval:
         return retrieve(self.searcher, self.rag, self.redactor, question, domain, k)
