@@ -171,3 +171,21 @@ def test_the_knowledge_base_answers_with_citations_and_logs_each_question(
     rows = tools["sql_tool"].run("SELECT count(*) AS n FROM customer_360")
     customers = ROWS + len(lakehouse["manifest"]["new_customers_day2"])
     assert rows == [{"n": customers}]
+
+
+@pytest.mark.slow
+def test_lakehouse_ask_answers_the_readme_questions_with_citations(
+    lakehouse: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lakehouse.cli import main
+
+    assert main(["ask", "How do I replay a day of Jarvis services?", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["composed_by"] == "passages" and answer["passages"]
+    assert answer["passages"][0]["citation"].startswith("jarvis/")
+    assert main(["ask", "Which case statuses count as open?", "--domain", "pega", "--k", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "Sources (pega;" in out and out.count("  [") == 3
+    assert all(line.split()[1].startswith("pega/") for line in out.splitlines() if line.startswith("  ["))
+    assert main(["ask", "anything", "--domain", "genesys"]) == 2
+    assert "unknown domain 'genesys'" in capsys.readouterr().err

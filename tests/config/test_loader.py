@@ -216,6 +216,27 @@ LOCAL = "config/variables/local.yaml"
         ),
         pytest.param(
             "pipelines.yaml",
+            ["rag", "sql_tables"],
+            ["customer_360", "customer_silver"],
+            "rag.sql_tables[1]: unknown Gold table; known: dim_customer_scd2,",
+            id="rag-sql-tool-table-not-gold",
+        ),
+        pytest.param(
+            "pipelines.yaml",
+            ["rag", "routing", "genesys"],
+            ["call"],
+            "rag.routing.genesys: unknown system; known: amdm, cmdm, jarvis, pega, sfdc (got 'genesys')",
+            id="rag-routing-unknown-system",
+        ),
+        pytest.param(
+            "pipelines.yaml",
+            ["rag", "top_k"],
+            50,
+            "rag: 'top_k' (50) is above 'max_top_k' (10)",
+            id="rag-top-k-above-cap",
+        ),
+        pytest.param(
+            "pipelines.yaml",
             ["maintenance", "schedule", "timezone"],
             "Mars/Olympus",
             "maintenance.schedule.timezone: not a known IANA timezone",

@@ -136,6 +136,10 @@ def check_pipelines(
                 f"unknown system; known: {', '.join(sorted(known_systems))}",
                 domain,
             )
+    for domain in pipelines.rag.routing:
+        if domain not in known_systems:
+            message = f"unknown system; known: {', '.join(sorted(known_systems))}"
+            yield ConfigIssue(file, dotted(["rag", "routing", domain]), message, domain)
     for index, table_name in enumerate(pipelines.rag.sql_tables):
         if table_name not in names:
             yield ConfigIssue(

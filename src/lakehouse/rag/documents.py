@@ -92,5 +92,6 @@ def load_documents(root: Path, domains: Iterable[str]) -> list[KnowledgeDocument
             except (DocumentError, UnicodeDecodeError) as exc:
                 errors.append(str(exc))
     if errors:
-        raise DocumentError(f"{len(errors)} knowledge document(s) cannot be indexed:\n  " + "\n  ".join(errors))
+        # One line: alerts quote the first line of an error.
+        raise DocumentError(f"{len(errors)} knowledge document(s) cannot be indexed: " + "; ".join(errors))
     return documents
