@@ -65,7 +65,7 @@ def floor(spark: SparkSession, config: LakehouseConfig) -> None:
         run_smoke_checks,
     )
 
-    ctx = StageContext.local(config)
+    ctx = StageContext.of(config)
     gold = config.require_pipelines().gold.tables
     for day in DAYS:
         for system_name, system in config.systems.items():

@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from lakehouse.config.models import Entity
+from spark_jobs import delta_io
 from spark_jobs.contracts import contract_schema, string_schema
 
 CORRUPT = "_corrupt_record"
@@ -155,11 +156,11 @@ def ingest(
 
 
 def _append(frame: DataFrame, location: str, app_id: str, batch_id: int) -> None:
-    (
+    writer = (
         frame.write.format("delta")
         .mode("append")
         .option("txnAppId", app_id)
         .option("txnVersion", batch_id)
         .option("mergeSchema", "true")
-        .save(location)
     )
+    delta_io.save(writer, location)

@@ -10,14 +10,14 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
-from lakehouse.locations import project_root
+from lakehouse.locations import bundled
 
-SQL_DIR_NAME = Path("airflow") / "include" / "sql"
+SQL_DIR_NAME = "airflow/include/sql"
 _PLACEHOLDER = re.compile(r"{{\s*([a-z0-9_.]+)\s*}}")
 
 
 def sql_dir() -> Path:
-    return project_root() / SQL_DIR_NAME
+    return bundled(SQL_DIR_NAME)
 
 
 def render(text: str, resolve: Callable[[str], str]) -> str:

@@ -19,7 +19,7 @@ from spark_jobs.session import build_session
 
 def run(spark: SparkSession, stage: str, env: str, logical_date: date, arguments: dict[str, str]) -> dict[str, Any]:
     """Run a stage and append its counts and duration to the warehouse's run log."""
-    ctx = stages.StageContext.local(load_config(env))
+    ctx = stages.StageContext.of(load_config(env))
     started = time.monotonic()
     result = _dispatch(spark, ctx, stage, logical_date, arguments)
     record = {
@@ -31,9 +31,10 @@ def run(spark: SparkSession, stage: str, env: str, logical_date: date, arguments
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     log = ctx.tables.run_log()
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record, default=str) + "\n")
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, default=str) + "\n")
     return result
 
 
@@ -75,6 +76,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = run(session_for(args.env), args.stage, args.env, args.logical_date, arguments)
     print(json.dumps(result, default=str))
     return 0
+
+
+def wheel_main(argv: Sequence[str] | None = None) -> int:
+    """The ``lakehouse-stage`` entry point of the Databricks ``python_wheel_task``: the job passes its
+    parameters as ``--name=value``; empty ones are parameters this stage does not take."""
+    import sys
+
+    named: dict[str, str] = {}
+    for item in sys.argv[1:] if argv is None else argv:
+        name, separator, value = item.removeprefix("--").partition("=")
+        if not separator:
+            raise SystemExit(f"lakehouse-stage: expected --name=value, got '{item}'")
+        named[name] = value
+    try:
+        stage, env, logical_date = named.pop("stage"), named.pop("env"), named.pop("logical_date")
+    except KeyError as exc:
+        raise SystemExit(f"lakehouse-stage: missing --{exc.args[0]}=...") from None
+    arguments = [f"{name}={value}" for name, value in named.items() if value]
+    return main(["--stage", stage, "--env", env, "--logical-date", logical_date, *(f"--arg={a}" for a in arguments)])
 
 
 if __name__ == "__main__":

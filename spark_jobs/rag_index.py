@@ -18,6 +18,7 @@ from lakehouse.rag.chunking import chunk_document
 from lakehouse.rag.documents import KnowledgeDocument
 from lakehouse.rag.embeddings import Embedder
 from lakehouse.rag.redaction import Redactor
+from spark_jobs import delta_io
 
 SCHEMA = T.StructType(
     [
@@ -114,13 +115,11 @@ def upsert(
 ) -> dict[str, Any]:
     """Bring the index at ``location`` in line with ``documents`` in one Delta commit (none when
     nothing changed), embedding only new and changed documents."""
-    from delta.tables import DeltaTable
-
     fingerprint = settings_fingerprint(chunking, identifiers, embedding_model)
-    exists = DeltaTable.isDeltaTable(spark, location)
+    exists = delta_io.exists(spark, location)
     indexed: dict[str, str] = {}
     if exists:
-        current = spark.read.format("delta").load(location).select("doc_id", "doc_version").distinct().collect()
+        current = delta_io.read(spark, location).select("doc_id", "doc_version").distinct().collect()
         indexed = {row["doc_id"]: row["doc_version"] for row in current}
     changed = [d for d in documents if indexed.get(d.doc_id) != doc_version(d, fingerprint)]
     removed = sorted(set(indexed) - {d.doc_id for d in documents})
@@ -136,11 +135,11 @@ def upsert(
         result["embedded_chunks"] = len(rows)
         if not exists:
             # Change data feed lets a Databricks Vector Search delta-sync index follow the table.
-            frame.write.format("delta").option("delta.enableChangeDataFeed", "true").save(location)
+            delta_io.save(frame.write.format("delta").option("delta.enableChangeDataFeed", "true"), location)
         else:
             touched = [d.doc_id for d in changed] + removed
             (
-                DeltaTable.forPath(spark, location)
+                delta_io.table(spark, location)
                 .alias("t")
                 .merge(frame.alias("s"), "t.chunk_id = s.chunk_id")
                 .whenMatchedUpdateAll()
@@ -150,7 +149,7 @@ def upsert(
             )
     else:
         result["embedded_chunks"] = 0
-    table = spark.read.format("delta").load(location)
+    table = delta_io.read(spark, location)
     result["chunks"] = table.count()
     result["redactions"] = {
         row["label"]: int(row["n"])

@@ -27,6 +27,7 @@ from lakehouse.config.models import (
     SilverRule,
     TrimUpper,
 )
+from spark_jobs import delta_io
 
 LINEAGE = ("source_file", "source_row")
 
@@ -182,13 +183,11 @@ def build(
     labels: dict[str, str],
 ) -> dict[str, Any]:
     """Clean, de-duplicate, check and MERGE one logical date's Bronze rows; returns the run's counts."""
-    from delta.tables import DeltaTable
-
     cleaned = clean(bronze.drop("ingest_ts", "logical_date"), entity)
     winners, superseded = deduplicate(cleaned, entity)
-    exists = DeltaTable.isDeltaTable(spark, silver_location)
+    exists = delta_io.exists(spark, silver_location)
     if exists:
-        winners, stale = _stale(winners, spark.read.format("delta").load(silver_location), entity)
+        winners, stale = _stale(winners, delta_io.read(spark, silver_location), entity)
     else:
         stale = winners.limit(0)
     evaluated = evaluate_dq(winners, rules, logical_date).persist()
@@ -257,24 +256,19 @@ def _replace_slice(frame: DataFrame, location: str, entity: str, logical_date: d
     """Re-running a date replaces what that run quarantined before, so it is never counted twice."""
     frame = frame.withColumn("logical_date", F.lit(logical_date.isoformat()))
     condition = f"layer = 'silver' AND entity = '{entity}' AND logical_date = '{logical_date.isoformat()}'"
-    (
-        frame.write.format("delta")
-        .mode("overwrite")
-        .option("replaceWhere", condition)
-        .option("mergeSchema", "true")
-        .save(location)
+    writer = (
+        frame.write.format("delta").mode("overwrite").option("replaceWhere", condition).option("mergeSchema", "true")
     )
+    delta_io.save(writer, location)
 
 
 def _merge(spark: SparkSession, rows: DataFrame, location: str, entity: Entity, exists: bool) -> None:
-    from delta.tables import DeltaTable
-
     if not exists:
-        rows.write.format("delta").mode("overwrite").save(location)
+        delta_io.save(rows.write.format("delta").mode("overwrite"), location)
         return
     condition = " AND ".join(f"t.`{key}` <=> s.`{key}`" for key in entity.natural_key)
     (
-        DeltaTable.forPath(spark, location)
+        delta_io.table(spark, location)
         .alias("t")
         .merge(rows.alias("s"), condition)
         .whenMatchedUpdateAll()

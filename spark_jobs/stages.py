@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -13,7 +14,13 @@ from pyspark.sql import functions as F
 
 from lakehouse.config import LakehouseConfig
 from lakehouse.config.models import Environment
-from lakehouse.locations import knowledge_root, landing_root, warehouse_root
+from lakehouse.locations import (
+    LANDING_ROOT_VAR,
+    WAREHOUSE_ROOT_VAR,
+    knowledge_root,
+    landing_root,
+    warehouse_root,
+)
 from lakehouse.naming import (
     TableName,
     bronze_table,
@@ -26,7 +33,7 @@ from lakehouse.naming import (
 from lakehouse.rag.documents import load_documents
 from lakehouse.rag.embeddings import local_embedder
 from lakehouse.rag.redaction import Redactor
-from spark_jobs import bronze, gold, rag_index, silver
+from spark_jobs import bronze, delta_io, gold, rag_index, silver
 from spark_jobs.tables import Tables
 
 
@@ -38,9 +45,18 @@ class StageContext:
     landing: Path
 
     @classmethod
-    def local(cls, config: LakehouseConfig) -> StageContext:
+    def of(cls, config: LakehouseConfig) -> StageContext:
+        """Local folders for a local environment. A Databricks environment addresses tables by their
+        Unity Catalog names, unless ``LAKEHOUSE_WAREHOUSE_ROOT`` points its stages at a folder (how
+        the tests' workspace emulator runs them)."""
         environment = config.require_environment()
-        return cls(config, environment, Tables(warehouse_root(environment)), landing_root(environment))
+        if environment.local is not None:
+            return cls(config, environment, Tables(warehouse_root(environment)), landing_root(environment))
+        assert environment.databricks is not None, "validated: a non-local environment is databricks"
+        folder = os.environ.get(WAREHOUSE_ROOT_VAR)
+        landing = Path(os.environ.get(LANDING_ROOT_VAR) or environment.databricks.landing)
+        tables = Tables(Path(folder)) if folder else Tables(None, environment.databricks.checkpoints)
+        return cls(config, environment, tables, landing)
 
 
 def run_bronze(spark: SparkSession, ctx: StageContext, system_name: str, entity_name: str, day: date) -> dict[str, Any]:
@@ -191,11 +207,11 @@ def run_rag_snapshot(spark: SparkSession, ctx: StageContext, day: date) -> dict[
     """A copy of the index as of ``day`` that can be restored on its own (BLUEPRINT §24.8)."""
     index = knowledge_index(ctx.environment)
     if not ctx.tables.exists(spark, index):
-        raise FileNotFoundError(f"the knowledge index {index} does not exist: run the RAG index build first")
+        return {"index": str(index), "snapshot": None, "reason": "the index does not exist yet"}
     target = ctx.tables.snapshot(index, day.isoformat())
     rows = ctx.tables.read(spark, index)
-    rows.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(target)
-    return {"index": str(index), "snapshot": target, "chunks": spark.read.format("delta").load(target).count()}
+    rows.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(target)  # a volume path
+    return {"index": str(index), "snapshot": target, "chunks": delta_io.read(spark, target).count()}
 
 
 def run_maintenance(spark: SparkSession, ctx: StageContext, scope: str, retention_days: int) -> dict[str, Any]:

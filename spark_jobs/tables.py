@@ -9,12 +9,15 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 
 from lakehouse.naming import TableName
+from spark_jobs import delta_io
 
 
 @dataclass(frozen=True)
 class Tables:
     warehouse: Path | None
     """The local warehouse root; ``None`` on Databricks."""
+    volume: str | None = None
+    """On Databricks: the volume folder for stream checkpoints (``databricks.checkpoints``)."""
 
     def location(self, table: TableName) -> str:
         if self.warehouse is None:
@@ -23,11 +26,13 @@ class Tables:
 
     def sql(self, table: TableName) -> str:
         """How SQL names the table."""
-        return f"delta.`{self.location(table)}`" if self.warehouse is not None else str(table)
+        return delta_io.sql_name(self.location(table))
 
     def checkpoint(self, *parts: str) -> str:
         if self.warehouse is None:
-            raise ValueError("checkpoints on Databricks live in a volume named by the job")
+            if self.volume is None:
+                raise ValueError("no checkpoint volume: set databricks.checkpoints")
+            return "/".join([self.volume.rstrip("/"), *parts])
         return str(self.warehouse.joinpath("_checkpoints", *parts))
 
     def snapshot(self, table: TableName, label: str) -> str:
@@ -36,18 +41,13 @@ class Tables:
             return f"/Volumes/{table.catalog}/{table.schema}/snapshots/{table.table}/{label}"
         return str(self.warehouse.joinpath("_snapshots", table.catalog, table.schema, table.table, label))
 
-    def run_log(self) -> Path:
-        """Counts and durations of every stage run, one JSON object a line (local target)."""
-        if self.warehouse is None:
-            raise ValueError("the run log is local; on Databricks job runs keep their own output")
-        return self.warehouse / "_runs" / "stages.jsonl"
+    def run_log(self) -> Path | None:
+        """Counts and durations of every stage run, one JSON object a line; ``None`` on Databricks,
+        where each job run keeps its output (the JSON line the stage prints)."""
+        return None if self.warehouse is None else self.warehouse / "_runs" / "stages.jsonl"
 
     def exists(self, spark: SparkSession, table: TableName) -> bool:
-        if self.warehouse is not None:
-            return (Path(self.location(table)) / "_delta_log").is_dir()
-        return bool(spark.catalog.tableExists(str(table)))
+        return delta_io.exists(spark, self.location(table))
 
     def read(self, spark: SparkSession, table: TableName) -> DataFrame:
-        if self.warehouse is not None:
-            return spark.read.format("delta").load(self.location(table))
-        return spark.read.table(str(table))
+        return delta_io.read(spark, self.location(table))

@@ -12,7 +12,14 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
-from lakehouse.config import ENV_VAR, available_envs, default_config_dir, load_config, selected_env
+from lakehouse.config import (
+    ENV_VAR,
+    LakehouseConfig,
+    available_envs,
+    default_config_dir,
+    load_config,
+    selected_env,
+)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -88,16 +95,23 @@ def _dates(args: argparse.Namespace, landing: Path) -> list[date]:
     raise SystemExit(f"no --start given and no demo manifest at {manifest}: say which dates to run")
 
 
+def _local_config(env_arg: str | None, what: str) -> tuple[str, LakehouseConfig]:
+    """The chosen environment's valid config; exits with ``what`` if its target is not local."""
+    env = env_arg or selected_env()
+    config = load_config(env)
+    config.raise_for_issues()
+    target = config.require_environment().target
+    if target != "local":
+        raise SystemExit(f"{what}; '{env}' runs on {target}")
+    return env, config
+
+
 def _run(args: argparse.Namespace) -> int:
     from lakehouse.airflow_home import airflow_environ
     from lakehouse.locations import landing_root, warehouse_root
 
-    env = args.env or selected_env()
-    config = load_config(env)
-    config.raise_for_issues()
+    env, config = _local_config(args.env, "lakehouse run drives the local target")
     environment = config.require_environment()
-    if environment.target != "local":
-        raise SystemExit(f"lakehouse run drives the local target; '{env}' runs on {environment.target}")
     dates = _dates(args, landing_root(environment))
     environ = airflow_environ({**os.environ, ENV_VAR: env})
     if not args.verbose:
@@ -112,6 +126,7 @@ def _run(args: argparse.Namespace) -> int:
 
     tables = Tables(warehouse_root(environment))
     log = tables.run_log()
+    assert log is not None, "a local warehouse has a run log"
     offset = log.stat().st_size if log.exists() else 0
     print(
         f"running {len(config.systems)} ingest DAGs, Gold, the RAG index and maintenance for "
@@ -140,12 +155,8 @@ def _ask(args: argparse.Namespace) -> int:
     from spark_jobs.main import session_for
     from spark_jobs.tables import Tables
 
-    env = args.env or selected_env()
-    config = load_config(env)
-    config.raise_for_issues()
+    env, config = _local_config(args.env, "lakehouse ask reads the local index")
     environment = config.require_environment()
-    if environment.target != "local":
-        raise SystemExit(f"lakehouse ask reads the local index; '{env}' serves it from Databricks Vector Search")
     spark = session_for(env)
     spark.sparkContext.setLogLevel("ERROR")
     try:
@@ -187,6 +198,42 @@ def _ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _jobs(args: argparse.Namespace) -> int:
+    from lakehouse import jobs
+
+    config = load_config(args.env or selected_env())
+    config.raise_for_issues()
+    settings = jobs.settings_of(config)
+    local_wheel = Path(args.wheel)
+    wheel = f"{settings.artifacts.rstrip('/')}/{local_wheel.name}"
+    definitions = jobs.job_definitions(config, wheel)
+    if args.action == "render":
+        print(json.dumps({key: job.as_dict() for key, job in definitions.items()}, indent=2))
+        return 0
+    from databricks.sdk import WorkspaceClient
+
+    client = WorkspaceClient()  # DATABRICKS_HOST with a token or OAuth credentials, or a profile
+    changes = jobs.plan(client, definitions)
+    counts = {action: sum(c.action == action for c in changes) for action in ("create", "update", "unchanged")}
+    print(
+        f"{config.env_name}: {len(changes)} job(s): {counts['create']} to create, {counts['update']} to update, "
+        f"{counts['unchanged']} unchanged" + (" (dry run: nothing changed)" if args.dry_run else "")
+    )
+    for change in changes:
+        print(f"  {change.action:<9} {change.name}" + (f" (job {change.job_id})" if change.job_id else ""))
+        for line in change.differences:
+            print(f"              {line}")
+    if args.dry_run:
+        return 0
+    if counts["create"] or counts["update"]:
+        print(f"  wheel {wheel}: " + jobs.upload_wheel(client, local_wheel, wheel))
+    jobs.apply(client, changes)
+    for change in changes:
+        if change.action != "unchanged":
+            print(f"  {change.action}d {change.name}: job {change.job_id}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lakehouse", description="Config-driven Airflow lakehouse on Delta Lake.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -219,6 +266,13 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--env", help="environment (default: $LAKEHOUSE_ENV or local)")
     ask.add_argument("--json", action="store_true", help="print the answer, passages and flags as JSON")
     ask.set_defaults(handler=_ask)
+
+    jobs = commands.add_parser("jobs", help="Databricks jobs of an environment: render or deploy them by name")
+    jobs.add_argument("action", choices=["deploy", "render"], help="deploy: create or update; render: print JSON")
+    jobs.add_argument("--env", help="environment (default: $LAKEHOUSE_ENV); its target must be databricks")
+    jobs.add_argument("--wheel", required=True, help="the built wheel (dist/*.whl); uploaded to databricks.artifacts")
+    jobs.add_argument("--dry-run", action="store_true", help="print what would change and change nothing")
+    jobs.set_defaults(handler=_jobs)
 
     airflow = commands.add_parser(
         "airflow",

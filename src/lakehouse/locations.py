@@ -17,6 +17,13 @@ def project_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
+def bundled(folder: str) -> Path:
+    """A folder of the checkout (``config``, ``airflow/include/sql``), or the copy the wheel carries
+    where there is no checkout: a Databricks cluster that installed the wheel."""
+    checkout = project_root() / folder
+    return checkout if checkout.is_dir() else Path(__file__).resolve().parent / "bundled" / folder
+
+
 def _resolve(configured: str, override_var: str) -> Path:
     path = Path(os.environ.get(override_var) or configured).expanduser()
     return path if path.is_absolute() else project_root() / path

@@ -1,5 +1,5 @@
-"""The Databricks side of the index, against a stand-in of the Vector Search REST API on 127.0.0.1
-(Databricks cannot run here; the real databricks-sdk client makes the calls)."""
+"""The Databricks side of RAG, against a stand-in of the Vector Search and model serving REST APIs
+on 127.0.0.1 (Databricks cannot run here; the real databricks-sdk client makes the calls)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,9 @@ class VectorSearchStandIn(BaseHTTPRequestHandler):
             self._reply(200, body)
         elif self.path.endswith("/sync"):
             self._reply(200, {})
+        elif self.path.startswith("/serving-endpoints/") and self.path.endswith("/invocations"):
+            content = "Replay the day with lakehouse run [1]. Questions to jane.citizen@example.com."
+            self._reply(200, {"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]})
         elif self.path.endswith("/query"):
             columns = [{"name": c} for c in [*body["columns"], "score"]]
             rows = self.rows[: body["num_results"]]
@@ -126,3 +129,27 @@ def test_queries_filter_by_classification_and_domain_and_prefer_the_routed_domai
     query = [body for _, path, body in server.calls if path.endswith("/query")][-1]
     assert json.loads(query["filters_json"]) == {"classification": ["public", "internal"], "domain": ["amdm"]}
     assert query["num_results"] == 3
+
+
+def test_answers_on_databricks_come_from_the_serving_endpoint_redacted_and_logged(
+    server: Any, spark: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lakehouse.naming import rag_telemetry
+    from lakehouse.rag.service import KnowledgeBase
+    from spark_jobs.tables import Tables
+
+    monkeypatch.setenv("DATABRICKS_HOST", server.url)
+    monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-test")
+    server.rows = [_row("jarvis/runbook.md#0", "jarvis", 0.9)]
+    config = load_config("dev")
+    tables = Tables(tmp_path)
+    knowledge = KnowledgeBase(config, spark, tables)
+    answer = knowledge.ask("How do I replay a day of services?")
+    assert answer.composed_by == "databricks-meta-llama-3-3-70b-instruct"
+    assert answer.text == "Replay the day with lakehouse run [1]. Questions to [EMAIL]."
+    assert "redacted_answer" in answer.retrieval.safety_flags
+    prompt = [body for _, path, body in server.calls if path.endswith("/invocations")][-1]
+    system, user = prompt["messages"]
+    assert system["role"] == "system" and "[1] T (jarvis/runbook.md > S)" in user["content"]
+    (row,) = tables.read(spark, rag_telemetry(config.require_environment())).collect()
+    assert row["composed_by"] == answer.composed_by and row["doc_ids"] == ["jarvis/runbook.md"]

@@ -73,8 +73,9 @@ def default_config_dir() -> Path:
     configured = os.environ.get(CONFIG_DIR_VAR)
     if configured:
         return Path(configured)
-    # An editable install or a checkout: the repository's config/ beside src/.
-    return Path(__file__).resolve().parents[3] / "config"
+    from lakehouse.locations import bundled
+
+    return bundled("config")
 
 
 def selected_env() -> str:

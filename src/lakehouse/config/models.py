@@ -352,9 +352,6 @@ class Rag(StrictModel):
     def _consistent(self) -> Rag:
         if self.top_k > self.max_top_k:
             raise ValueError(f"'top_k' ({self.top_k}) is above 'max_top_k' ({self.max_top_k})")
-        unknown = sorted(set(self.routing) - set(self.domains))
-        if unknown:
-            raise ValueError(f"'routing' names domains that are not in 'domains': {', '.join(unknown)}")
         return self
 
 
@@ -396,10 +393,30 @@ class DatabricksJobs(StrictModel):
     maintenance: str
 
 
+class JobCluster(StrictModel):
+    """The job cluster every stage job runs on, within the ``etl_restricted`` cluster policy of
+    BLUEPRINT §24.1 (2 to 16 workers, single-user access mode, fixed tags)."""
+
+    spark_version: str = Field(min_length=1)
+    node_type_id: str = Field(min_length=1)
+    num_workers: int = Field(default=2, ge=2, le=16)
+
+
 class DatabricksSettings(StrictModel):
     jobs: DatabricksJobs
     job_ids: dict[Literal["bronze_ingest", "silver", "gold", "rag", "maintenance"], int] = Field(default_factory=dict)
     """Optional overrides: a job id here wins over looking the job up by name."""
+    cluster: JobCluster
+    poll_seconds: int = Field(default=60, ge=1, le=600)
+    """How often the triggerer asks for a run's state; stages take minutes, so a minute costs little."""
+    cost_centre: str = Field(min_length=1)
+    """``COST_CENTER`` tag of the jobs and ``UDP_BU_DB_COST`` of their clusters."""
+    landing: str = Field(min_length=1)
+    """Where the extracts land (a volume or an ``abfss://`` URL), laid out as SOURCES.md says."""
+    checkpoints: str = Field(pattern=r"^/Volumes/[^/]+/[^/]+/[^/]+(/.*)?$")
+    """Volume folder of the Bronze streams' checkpoints."""
+    artifacts: str = Field(pattern=r"^/Volumes/[^/]+/[^/]+/[^/]+(/.*)?$")
+    """Unity Catalog volume folder the ``spark_jobs`` wheel is uploaded to and installed from."""
 
 
 class LocalSettings(StrictModel):

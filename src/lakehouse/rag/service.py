@@ -139,8 +139,10 @@ class KnowledgeBase:
                 T.StructField("safety_flags", T.ArrayType(T.StringType())),
             ]
         )
+        from spark_jobs import delta_io
+
         location = self.tables.location(rag_telemetry(self.environment))
-        self.spark.createDataFrame([row], schema).write.format("delta").mode("append").save(location)
+        delta_io.save(self.spark.createDataFrame([row], schema).write.format("delta").mode("append"), location)
 
 
 def cited_passages(retrieval: Retrieval) -> str:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from airflow.providers.databricks.operators.databricks import DatabricksRunNowOperator
+from airflow.providers.standard.operators.python import PythonOperator
+from airflow.sdk import BaseOperator
 
 from lakehouse.config.models import Environment
 from lakehouse.targets import LOGICAL_DATE, StageTask
+from lakehouse.targets.gate import DqGateFailure, evaluate_dq_gate
 
 # Which deployed job runs which stage; the job's own task dispatches on the "stage" parameter.
 JOB_OF_STAGE = {
@@ -22,18 +28,67 @@ JOB_OF_STAGE = {
 }
 
 
-def databricks_operator(
-    env_name: str, environment: Environment, spec: StageTask, **task_kwargs: Any
-) -> DatabricksRunNowOperator:
+def idempotency_token(dag_id: str, task_id: str, run_id: str, try_number: int) -> str:
+    """At most 64 characters, the same for the same try of the same task in the same DAG run.
+
+    A try that submits twice (the provider retrying a timed-out run-now, a worker restarted in the
+    middle of ``execute``) gets the run it already started. A retry after a failure is a new try
+    and starts a new Databricks run: re-using the token would hand back the failed run."""
+    digest = hashlib.sha256(f"{dag_id}\x1f{task_id}\x1f{run_id}".encode()).hexdigest()
+    return f"{digest[:48]}-try{try_number}"[:64]
+
+
+class LakehouseRunNowOperator(DatabricksRunNowOperator):
+    """``DatabricksRunNowOperator`` with a deterministic idempotency token per try."""
+
+    def execute(self, context: Any) -> Any:
+        ti = context["ti"]
+        self.idempotency_token = idempotency_token(ti.dag_id, ti.task_id, ti.run_id, ti.try_number)
+        return super().execute(context)
+
+
+def databricks_operator(env_name: str, environment: Environment, spec: StageTask, **task_kwargs: Any) -> BaseOperator:
     settings = environment.databricks
     assert settings is not None, "validated: target databricks has a databricks section"
+    if spec.stage == "dq_gate":
+        return PythonOperator(
+            task_id=spec.task_id,
+            python_callable=check_dq_gate_of_job,
+            op_kwargs={
+                "env": env_name,
+                "logical_date": LOGICAL_DATE,
+                "arguments": dict(spec.arguments),
+                "conn_id": environment.connections.databricks,
+            },
+            **task_kwargs,
+        )
     job_key = JOB_OF_STAGE[spec.stage]
     job_id = settings.job_ids.get(job_key)  # type: ignore[call-overload]
     job = {"job_id": job_id} if job_id is not None else {"job_name": getattr(settings.jobs, job_key)}
-    return DatabricksRunNowOperator(
+    return LakehouseRunNowOperator(
         task_id=spec.task_id,
         databricks_conn_id=environment.connections.databricks,
         job_parameters={"stage": spec.stage, "env": env_name, "logical_date": LOGICAL_DATE, **spec.arguments},
+        deferrable=True,
+        polling_period_seconds=settings.poll_seconds,
         **job,
         **task_kwargs,
     )
+
+
+def check_dq_gate_of_job(
+    env: str, logical_date: str, arguments: Mapping[str, str], conn_id: str, ti: Any
+) -> dict[str, Any]:
+    """The DQ gate of a Silver job run: its counts are the last line the stage printed, which the
+    Jobs API returns as the task run's output."""
+    from airflow.providers.databricks.hooks.databricks import DatabricksHook
+
+    run_id = ti.xcom_pull(task_ids=f"{arguments['entity']}.silver", key="run_id")
+    if run_id is None:
+        raise DqGateFailure(f"no Databricks run of {arguments['entity']}.silver for {logical_date}")
+    hook = DatabricksHook(databricks_conn_id=conn_id)
+    task_run = hook.get_run(run_id)["tasks"][0]["run_id"]
+    lines = [line for line in (hook.get_run_output(task_run).get("logs") or "").splitlines() if line.startswith("{")]
+    if not lines:
+        raise DqGateFailure(f"run {run_id} of {arguments['entity']}.silver printed no counts")
+    return evaluate_dq_gate(env, logical_date, arguments, json.loads(lines[-1]))

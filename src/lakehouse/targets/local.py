@@ -10,13 +10,9 @@ from typing import Any
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from lakehouse.config import load_config
 from lakehouse.config.models import Environment
 from lakehouse.targets import LOGICAL_DATE, StageTask
-
-
-class DqGateFailure(AirflowFailException):
-    """A table's DQ pass rate is under the threshold its system sets; retrying cannot help."""
+from lakehouse.targets.gate import DqGateFailure, evaluate_dq_gate
 
 
 def run_stage(stage: str, env: str, logical_date: str, arguments: Mapping[str, str]) -> dict[str, Any]:
@@ -35,21 +31,10 @@ def run_stage(stage: str, env: str, logical_date: str, arguments: Mapping[str, s
 
 def check_dq_gate(env: str, logical_date: str, arguments: Mapping[str, str], ti: Any) -> dict[str, Any]:
     """Pass the entity's Silver run only if its DQ pass rate meets the system's threshold."""
-    system = load_config(env).systems[arguments["system"]]
     metrics = ti.xcom_pull(task_ids=f"{arguments['entity']}.silver")
     if not metrics:
         raise DqGateFailure(f"no DQ results from {arguments['entity']}.silver for {logical_date}")
-    dq = metrics["dq"]
-    required = system.dq.min_pass_rate
-    failing = {name: rule for name, rule in dq["rules"].items() if rule["failed"]}
-    summary = {"pass_rate": dq["pass_rate"], "required": required, "rows": dq["rows"], "failing_rules": failing}
-    if dq["pass_rate"] < required:
-        details = "; ".join(f"{name} ({rule['action']}): {rule['failed']} row(s)" for name, rule in failing.items())
-        raise DqGateFailure(
-            f"{arguments['system']}.{arguments['entity']} {logical_date}: DQ pass rate {dq['pass_rate']:.2%} is under "
-            f"{required:.2%} over {dq['rows']} rows; failing rules: {details}"
-        )
-    return summary
+    return evaluate_dq_gate(env, logical_date, arguments, metrics)
 
 
 def local_operator(env_name: str, environment: Environment, spec: StageTask, **task_kwargs: Any) -> PythonOperator:

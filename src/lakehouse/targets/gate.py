@@ -1,0 +1,32 @@
+"""The DQ gate's decision, the same for both targets; only where the Silver counts come from differs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException
+
+from lakehouse.config import load_config
+
+
+class DqGateFailure(AirflowFailException):
+    """A table's DQ pass rate is under the threshold its system sets; retrying cannot help."""
+
+
+def evaluate_dq_gate(
+    env: str, logical_date: str, arguments: Mapping[str, str], metrics: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Raise ``DqGateFailure`` naming the failing rules when the pass rate is under the threshold."""
+    system = load_config(env).systems[arguments["system"]]
+    dq = metrics["dq"]
+    required = system.dq.min_pass_rate
+    failing = {name: rule for name, rule in dq["rules"].items() if rule["failed"]}
+    summary = {"pass_rate": dq["pass_rate"], "required": required, "rows": dq["rows"], "failing_rules": failing}
+    if dq["pass_rate"] < required:
+        details = "; ".join(f"{name} ({rule['action']}): {rule['failed']} row(s)" for name, rule in failing.items())
+        raise DqGateFailure(
+            f"{arguments['system']}.{arguments['entity']} {logical_date}: DQ pass rate {dq['pass_rate']:.2%} is under "
+            f"{required:.2%} over {dq['rows']} rows; failing rules: {details}"
+        )
+    return summary

@@ -1,0 +1,243 @@
+"""A small stand-in for a Databricks workspace on 127.0.0.1: the subset of the Jobs 2.2 and Files
+REST APIs that the Airflow provider and databricks-sdk call for this project.
+
+What it emulates: jobs list (with the name filter), get, create and reset; run-now with idempotency
+tokens; runs get, get-output and cancel; the files API's metadata and upload for the wheel. A run of
+a job whose task is our ``python_wheel_task`` really executes: the stage runs as a subprocess
+(the ``lakehouse-stage`` entry point) with local Spark and path-addressed Delta tables under a folder of the
+test, and moves through PENDING, RUNNING and TERMINATED with SUCCESS, FAILED or CANCELED.
+
+What it does not: clusters (none are started; ``new_cluster`` is stored, not used), libraries (the
+wheel is not installed; the checkout's code runs), Unity Catalog (tables are folders), permissions,
+authentication (any token is accepted), pagination beyond one page, task values, repair, run
+queues and concurrency limits.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Run:
+    run_id: int
+    job_id: int
+    parameters: dict[str, str]
+    state: str = "PENDING"
+    result: str | None = None
+    message: str = ""
+    output: str = ""
+    error: str = ""
+    process: subprocess.Popen[bytes] | None = None
+    started: float = field(default_factory=time.time)
+
+
+class Workspace:
+    """The emulator's state, and the server that serves it."""
+
+    def __init__(self, environ: dict[str, str], run_delay: float = 0.0) -> None:
+        self.environ = environ
+        self.run_delay = run_delay
+        """Seconds a run stays PENDING: room for a test to defer or kill the task first."""
+        self.jobs: dict[int, dict[str, Any]] = {}
+        self.runs: dict[int, Run] = {}
+        self.tokens: dict[str, int] = {}
+        self.files: dict[str, bytes] = {}
+        self.root: Path | None = None
+        """The test's folder of landing files and tables, when it has one."""
+        self.calls: list[tuple[str, str]] = []
+        self._ids = iter(range(1001, 10**9))
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Workspace:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        for run in self.runs.values():
+            if run.process and run.process.poll() is None:
+                run.process.kill()
+
+    def next_id(self) -> int:
+        with self._lock:
+            return next(self._ids)
+
+    # --- runs ---------------------------------------------------------------------------------
+
+    def run_now(self, body: dict[str, Any]) -> dict[str, Any]:
+        token = body.get("idempotency_token")
+        if token and token in self.tokens:
+            return {"run_id": self.tokens[token]}
+        job_id = int(body["job_id"])
+        settings = self.jobs[job_id]
+        defaults = {p["name"]: str(p.get("default", "")) for p in settings.get("parameters", [])}
+        run = Run(self.next_id(), job_id, {**defaults, **body.get("job_parameters", {})})
+        self.runs[run.run_id] = run
+        if token:
+            self.tokens[token] = run.run_id
+        threading.Thread(target=self._execute, args=(run,), daemon=True).start()
+        return {"run_id": run.run_id, "number_in_job": run.run_id}
+
+    def _execute(self, run: Run) -> None:
+        time.sleep(self.run_delay)
+        if run.state != "PENDING":
+            return  # cancelled while pending
+        # What the job's python_wheel_task does: the lakehouse-stage entry point with named parameters.
+        entry = "import sys; from spark_jobs.main import wheel_main; sys.exit(wheel_main())"
+        command = [sys.executable, "-c", entry, *(f"--{k}={v}" for k, v in run.parameters.items())]
+        run.state = "RUNNING"
+        run.process = subprocess.Popen(
+            command, cwd=ROOT, env=self.environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        out, err = run.process.communicate()
+        if run.state == "TERMINATING":
+            run.state, run.result, run.message = "TERMINATED", "CANCELED", "Run cancelled by the user."
+            return
+        run.output, run.error = out.decode(), err.decode()
+        if run.process.returncode == 0:
+            run.state, run.result = "TERMINATED", "SUCCESS"
+        else:
+            last = [line for line in run.error.splitlines() if line.strip()][-1:] or ["exit code"]
+            run.state, run.result, run.message = "TERMINATED", "FAILED", f"Task stage failed: {last[0]}"
+
+    def run_json(self, run: Run) -> dict[str, Any]:
+        life_cycle = {"PENDING": "PENDING", "RUNNING": "RUNNING", "TERMINATING": "TERMINATING"}
+        state: dict[str, Any] = {"life_cycle_state": life_cycle.get(run.state, "TERMINATED")}
+        if run.result:
+            state["result_state"] = run.result
+        state["state_message"] = run.message
+        status: dict[str, Any] = {"state": "TERMINATED" if run.state == "TERMINATED" else run.state}
+        if run.result:
+            status["termination_details"] = {"code": run.result}
+        return {
+            "job_id": run.job_id,
+            "run_id": run.run_id,
+            "run_name": self.jobs[run.job_id].get("name", ""),
+            "run_page_url": f"{self.url}/#job/{run.job_id}/run/{run.run_id}",
+            "state": state,
+            "status": status,
+            "tasks": [{"run_id": run.run_id, "task_key": "stage", "state": state}],
+            "job_parameters": [{"name": k, "value": v} for k, v in run.parameters.items()],
+            "start_time": int(run.started * 1000),
+        }
+
+    def cancel(self, run_id: int) -> None:
+        run = self.runs[run_id]
+        if run.state == "PENDING":
+            run.state, run.result, run.message = "TERMINATED", "CANCELED", "Run cancelled by the user."
+        elif run.state == "RUNNING":
+            run.state = "TERMINATING"
+            if run.process:
+                run.process.terminate()
+
+
+def _handler(workspace: Workspace) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _reply(self, status: int, body: dict[str, Any] | None = None) -> None:
+            data = json.dumps(body or {}).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _missing(self, what: str) -> None:
+            self._reply(404, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": f"{what} does not exist."})
+
+        def _body(self) -> dict[str, Any]:
+            length = int(self.headers.get("Content-Length") or 0)
+            return json.loads(self.rfile.read(length) or b"{}")
+
+        def do_HEAD(self) -> None:
+            path = unquote(urlparse(self.path).path)
+            workspace.calls.append(("HEAD", path))
+            name = path.removeprefix("/api/2.0/fs/files")
+            self.send_response(200 if name in workspace.files else 404)
+            self.send_header("Content-Length", str(len(workspace.files.get(name, b""))))
+            self.end_headers()
+
+        def do_PUT(self) -> None:
+            path = unquote(urlparse(self.path).path)
+            workspace.calls.append(("PUT", path))
+            name = path.removeprefix("/api/2.0/fs/files")
+            length = int(self.headers.get("Content-Length") or 0)
+            workspace.files[name] = self.rfile.read(length)
+            self._reply(204)
+
+        def do_GET(self) -> None:
+            url = urlparse(self.path)
+            # The provider's async hook (the trigger's) sends GET parameters as a JSON body, as Databricks allows.
+            query = {**self._body(), **{key: values[0] for key, values in parse_qs(url.query).items()}}
+            workspace.calls.append(("GET", url.path))
+            if url.path == "/api/2.2/jobs/list":
+                name = query.get("name")
+                jobs = [
+                    {"job_id": job_id, "settings": settings}
+                    for job_id, settings in workspace.jobs.items()
+                    if name is None or settings.get("name") == name
+                ]
+                self._reply(200, {"jobs": jobs, "has_more": False})
+            elif url.path == "/api/2.2/jobs/get":
+                job_id = int(query["job_id"])
+                if job_id not in workspace.jobs:
+                    return self._missing(f"Job {job_id}")
+                self._reply(200, {"job_id": job_id, "settings": workspace.jobs[job_id]})
+            elif url.path in ("/api/2.2/jobs/runs/get", "/api/2.2/jobs/runs/get-output"):
+                run = workspace.runs.get(int(query["run_id"]))
+                if run is None:
+                    return self._missing(f"Run {query['run_id']}")
+                body = workspace.run_json(run)
+                if url.path.endswith("get-output"):
+                    body = {"metadata": body, "logs": run.output[-5000:]}
+                    if run.result == "FAILED":
+                        body["error"] = run.message
+                        body["error_trace"] = run.error[-5000:]
+                self._reply(200, body)
+            else:
+                self._missing(url.path)
+
+        def do_POST(self) -> None:
+            path = urlparse(self.path).path
+            body = self._body()
+            workspace.calls.append(("POST", path))
+            if path == "/api/2.2/jobs/create":
+                job_id = workspace.next_id()
+                workspace.jobs[job_id] = body
+                self._reply(200, {"job_id": job_id})
+            elif path == "/api/2.2/jobs/reset":
+                job_id = int(body["job_id"])
+                if job_id not in workspace.jobs:
+                    return self._missing(f"Job {job_id}")
+                workspace.jobs[job_id] = body["new_settings"]
+                self._reply(200)
+            elif path == "/api/2.2/jobs/run-now":
+                if int(body.get("job_id", 0)) not in workspace.jobs:
+                    return self._missing(f"Job {body.get('job_id')}")
+                self._reply(200, workspace.run_now(body))
+            elif path == "/api/2.2/jobs/runs/cancel":
+                if int(body["run_id"]) not in workspace.runs:
+                    return self._missing(f"Run {body['run_id']}")
+                workspace.cancel(int(body["run_id"]))
+                self._reply(200)
+            else:
+                self._missing(path)
+
+    return Handler
