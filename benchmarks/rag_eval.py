@@ -98,6 +98,8 @@ def main() -> int:
             f"median retrieval latency {report[mode]['median_latency_ms']:.1f} ms"
         )
     search = LocalSearch.from_rows(allowed, local_embedder())
+    unrouted = evaluate(search, rag.model_copy(update={"routing": {}}), redactor, questions, args.k)
+    print(f"  hybrid without domain routing: hit ratio@{args.k} {unrouted['hit_ratio']:.3f}  MRR {unrouted['mrr']:.3f}")
     leaked = [
         (q["id"], passage.chunk.doc_id)
         for q in restricted

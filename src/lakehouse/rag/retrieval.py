@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol
 
 import bm25s
 import numpy as np
+import Stemmer
 
 from lakehouse.config.models import Rag
 from lakehouse.rag.embeddings import Embedder, Vectors
@@ -97,8 +98,12 @@ def route(question: str, routing: Mapping[str, Sequence[str]]) -> str | None:
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
+# Snowball stems, so that "replay", "replays" and "replaying" are one term to BM25.
+_STEMMER = Stemmer.Stemmer("english")
+
+
 def _tokens(texts: Sequence[str]) -> list[list[str]]:
-    return bm25s.tokenize(list(texts), stopwords="en", return_ids=False, show_progress=False)
+    return bm25s.tokenize(list(texts), stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
 
 
 class LocalSearch:
