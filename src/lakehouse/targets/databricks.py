@@ -31,9 +31,11 @@ JOB_OF_STAGE = {
 def idempotency_token(dag_id: str, task_id: str, run_id: str, try_number: int) -> str:
     """At most 64 characters, the same for the same try of the same task in the same DAG run.
 
-    A try that submits twice (the provider retrying a timed-out run-now, a worker restarted in the
-    middle of ``execute``) gets the run it already started. A retry after a failure is a new try
-    and starts a new Databricks run: re-using the token would hand back the failed run."""
+    A try that submits twice (the provider retrying a run-now whose response was lost) gets the run
+    it already started. A retry after a failure is a new try and starts a new Databricks run:
+    re-using the token would hand back the failed run. A worker lost mid-task also means a new try
+    in Airflow 3, so it starts a second run too; the stages are idempotent (MERGE, checkpoints), so
+    the second run rewrites the same result."""
     digest = hashlib.sha256(f"{dag_id}\x1f{task_id}\x1f{run_id}".encode()).hexdigest()
     return f"{digest[:48]}-try{try_number}"[:64]
 
