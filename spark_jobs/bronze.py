@@ -103,11 +103,15 @@ def split(parsed: DataFrame) -> tuple[DataFrame, DataFrame]:
     return good, bad
 
 
-def read_landing_stream(spark: SparkSession, folder: str) -> DataFrame:
-    """Every line of the files in ``folder``, with the file it came from; new files only per run."""
-    return (
-        spark.readStream.format("text").load(folder).select("value", F.col("_metadata.file_path").alias("source_file"))
-    )
+def read_landing_stream(spark: SparkSession, folder: str, auto_loader: bool = False) -> DataFrame:
+    """Every line of the files in ``folder``, with the file it came from; new files only per run.
+
+    With ``auto_loader`` (Databricks) the files are found by Auto Loader (``cloudFiles``), which
+    lists large landing folders incrementally; lines are parsed the same way either way."""
+    reader = spark.readStream.format("text")
+    if auto_loader:
+        reader = spark.readStream.format("cloudFiles").option("cloudFiles.format", "text")
+    return reader.load(folder).select("value", F.col("_metadata.file_path").alias("source_file"))
 
 
 def ingest(
@@ -118,6 +122,7 @@ def ingest(
     quarantine_location: str,
     checkpoint: str,
     labels: dict[str, str],
+    auto_loader: bool = False,
 ) -> dict[str, int]:
     """Append the new lines of ``landing_folder`` to Bronze and its quarantine; returns the counts.
 
@@ -145,7 +150,7 @@ def ingest(
             parsed.unpersist()
 
     query = (
-        read_landing_stream(spark, landing_folder)
+        read_landing_stream(spark, landing_folder, auto_loader)
         .writeStream.foreachBatch(write_batch)
         .option("checkpointLocation", checkpoint)
         .trigger(availableNow=True)

@@ -74,6 +74,7 @@ def run_bronze(spark: SparkSession, ctx: StageContext, system_name: str, entity_
         quarantine_location=tables.location(quarantine_table(ctx.environment, system_name)),
         checkpoint=tables.checkpoint("bronze", system_name, entity_name, day.isoformat()),
         labels={"system": system_name, "entity": entity_name, "logical_date": day.isoformat()},
+        auto_loader=tables.warehouse is None,  # on Databricks proper, not under the emulator's folder
     )
 
 

@@ -7,11 +7,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pyspark.sql import SparkSession
 
 from lakehouse.config import load_config
 from lakehouse.demo_data import write_demo_data
-from spark_jobs.bronze import ingest, parse_lines, split
+from spark_jobs.bronze import ingest, parse_lines, read_landing_stream, split
 
 SYSTEMS = load_config("local").systems
 CUSTOMER = SYSTEMS["cmdm"].entities["customer"]
@@ -123,3 +124,11 @@ def test_ingest_counts_match_the_landing_files_and_a_rerun_adds_nothing(spark: S
     )
     assert ingest(spark, **kwargs) == {"lines": 0, "bronze_rows": 0, "quarantined": 0}
     assert spark.read.format("delta").load(str(tmp_path / "bronze")).count() == entry["parsable_lines"]
+
+
+def test_on_databricks_the_landing_folder_is_read_by_auto_loader(spark: SparkSession, tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("x\n")
+    assert read_landing_stream(spark, str(tmp_path)).isStreaming
+    # Auto Loader exists only in the Databricks runtime: asking for it here proves which source is used.
+    with pytest.raises(Exception, match="cloudFiles"):
+        read_landing_stream(spark, str(tmp_path), auto_loader=True)

@@ -411,8 +411,8 @@ class DatabricksSettings(StrictModel):
     """How often the triggerer asks for a run's state; stages take minutes, so a minute costs little."""
     cost_centre: str = Field(min_length=1)
     """``COST_CENTER`` tag of the jobs and ``UDP_BU_DB_COST`` of their clusters."""
-    landing: str = Field(min_length=1)
-    """Where the extracts land (a volume or an ``abfss://`` URL), laid out as SOURCES.md says."""
+    landing: str = Field(pattern=r"^/Volumes/[^/]+/[^/]+/[^/]+(/.*)?$")
+    """The volume folder the extracts land in, laid out as SOURCES.md says."""
     checkpoints: str = Field(pattern=r"^/Volumes/[^/]+/[^/]+/[^/]+(/.*)?$")
     """Volume folder of the Bronze streams' checkpoints."""
     artifacts: str = Field(pattern=r"^/Volumes/[^/]+/[^/]+/[^/]+(/.*)?$")
