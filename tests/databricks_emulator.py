@@ -1,8 +1,8 @@
 """A small stand-in for a Databricks workspace on 127.0.0.1: the subset of the Jobs 2.2 and Files
 REST APIs that the Airflow provider and databricks-sdk call for this project.
 
-What it emulates: jobs list (with the name filter), get, create and reset; run-now with idempotency
-tokens; runs get, get-output and cancel; the files API's metadata and upload for the wheel. A run of
+What it emulates: jobs list (with the name filter), get, create and reset; run-now and runs submit
+with idempotency tokens; runs get, get-output and cancel; the files API's metadata and upload for the wheel. A run of
 a job whose task is our ``python_wheel_task`` really executes: the stage runs as a subprocess
 (the ``lakehouse-stage`` entry point) with local Spark and path-addressed Delta tables under a folder of the
 test, and moves through PENDING, RUNNING and TERMINATED with SUCCESS, FAILED or CANCELED.
@@ -32,7 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 @dataclass
 class Run:
     run_id: int
-    job_id: int
+    job_id: int | None
+    """None for a one-off run (runs/submit)."""
+    name: str
     parameters: dict[str, str]
     state: str = "PENDING"
     result: str | None = None
@@ -86,7 +88,20 @@ class Workspace:
         job_id = int(body["job_id"])
         settings = self.jobs[job_id]
         defaults = {p["name"]: str(p.get("default", "")) for p in settings.get("parameters", [])}
-        run = Run(self.next_id(), job_id, {**defaults, **body.get("job_parameters", {})})
+        return self._start(
+            Run(self.next_id(), job_id, settings.get("name", ""), {**defaults, **body.get("job_parameters", {})}), token
+        )
+
+    def submit(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A one-off run: the stage's parameters are the wheel task's named parameters."""
+        token = body.get("idempotency_token")
+        if token and token in self.tokens:
+            return {"run_id": self.tokens[token]}
+        (task,) = body["tasks"]
+        parameters = {k: str(v) for k, v in task["python_wheel_task"]["named_parameters"].items()}
+        return self._start(Run(self.next_id(), None, body.get("run_name", ""), parameters), token)
+
+    def _start(self, run: Run, token: str | None) -> dict[str, Any]:
         self.runs[run.run_id] = run
         if token:
             self.tokens[token] = run.run_id
@@ -124,11 +139,12 @@ class Workspace:
         status: dict[str, Any] = {"state": "TERMINATED" if run.state == "TERMINATED" else run.state}
         if run.result:
             status["termination_details"] = {"code": run.result}
+        page = f"#job/{run.job_id}/run/{run.run_id}" if run.job_id else f"#run/{run.run_id}"
         return {
             "job_id": run.job_id,
             "run_id": run.run_id,
-            "run_name": self.jobs[run.job_id].get("name", ""),
-            "run_page_url": f"{self.url}/#job/{run.job_id}/run/{run.run_id}",
+            "run_name": run.name,
+            "run_page_url": f"{self.url}/{page}",
             "state": state,
             "status": status,
             "tasks": [{"run_id": run.run_id, "task_key": "stage", "state": state}],
@@ -232,6 +248,8 @@ def _handler(workspace: Workspace) -> type[BaseHTTPRequestHandler]:
                 if int(body.get("job_id", 0)) not in workspace.jobs:
                     return self._missing(f"Job {body.get('job_id')}")
                 self._reply(200, workspace.run_now(body))
+            elif path == "/api/2.2/jobs/runs/submit":
+                self._reply(200, workspace.submit(body))
             elif path == "/api/2.2/jobs/runs/cancel":
                 if int(body["run_id"]) not in workspace.runs:
                     return self._missing(f"Run {body['run_id']}")

@@ -30,7 +30,9 @@ def workspace(monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
 @pytest.mark.parametrize("env", ["dev", "test", "prod"])
 def test_every_stage_job_resolves_with_the_environment_values(env: str) -> None:
     config = load_config(env)
-    definitions = jobs.job_definitions(config, f"/Volumes/{env}_ep_ai/artifacts/wheels/{WHEEL}")
+    definitions = jobs.job_definitions(
+        config.env_name, jobs.settings_of(config), f"/Volumes/{env}_ep_ai/artifacts/wheels/{WHEEL}"
+    )
     assert set(definitions) == {"bronze_ingest", "silver", "gold", "rag", "maintenance"}
     settings = config.require_environment().databricks
     assert settings is not None
@@ -50,8 +52,8 @@ def test_every_stage_job_resolves_with_the_environment_values(env: str) -> None:
 
 def test_a_changed_field_is_listed_and_fields_the_workspace_adds_are_not() -> None:
     config = load_config("dev")
-    old = jobs.job_definitions(config, "/Volumes/a.whl")["gold"]
-    new = jobs.job_definitions(config, "/Volumes/b.whl")["gold"]
+    old = jobs.job_definitions(config.env_name, jobs.settings_of(config), "/Volumes/a.whl")["gold"]
+    new = jobs.job_definitions(config.env_name, jobs.settings_of(config), "/Volumes/b.whl")["gold"]
     assert jobs.differences(old, new) == ["tasks[0].libraries[0].whl: '/Volumes/a.whl' -> '/Volumes/b.whl'"]
     padded = type(old).from_dict({**old.as_dict(), "format": "MULTI_TASK"})
     assert jobs.differences(padded, old) == []
@@ -101,7 +103,7 @@ def test_deploy_creates_then_updates_then_does_nothing(
 
 def test_two_jobs_of_one_name_are_an_error_not_a_guess(workspace: Workspace) -> None:
     config = load_config("dev")
-    definitions = jobs.job_definitions(config, "/Volumes/x.whl")
+    definitions = jobs.job_definitions(config.env_name, jobs.settings_of(config), "/Volumes/x.whl")
     client = WorkspaceClient()
     for _ in range(2):
         client.jobs.create(name="lakehouse-dev-gold")
@@ -119,7 +121,7 @@ def test_the_bundle_target_sets_what_the_environment_config_says(env: str) -> No
     bundle = yaml.safe_load((ROOT / "infra" / "databricks.yml").read_text())
     defaults = {name: spec.get("default") for name, spec in bundle["variables"].items()}
     values = {**defaults, **bundle["targets"][env]["variables"]}
-    expected = jobs.bundle_variables(load_config(env), wheel="(given at deploy)")
+    expected = jobs.bundle_variables(env, jobs.settings_of(load_config(env)), wheel="(given at deploy)")
     del expected["wheel"]
     assert {name: values[name] for name in expected} == expected
     assert set(values) == {*expected, "wheel"}

@@ -206,7 +206,7 @@ def _jobs(args: argparse.Namespace) -> int:
     settings = jobs.settings_of(config)
     local_wheel = Path(args.wheel)
     wheel = f"{settings.artifacts.rstrip('/')}/{local_wheel.name}"
-    definitions = jobs.job_definitions(config, wheel)
+    definitions = jobs.job_definitions(config.env_name, settings, wheel)
     if args.action == "render":
         print(json.dumps({key: job.as_dict() for key, job in definitions.items()}, indent=2))
         return 0

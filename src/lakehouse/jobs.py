@@ -28,12 +28,11 @@ def settings_of(config: LakehouseConfig) -> DatabricksSettings:
     return settings
 
 
-def bundle_variables(config: LakehouseConfig, wheel: str) -> dict[str, Any]:
+def bundle_variables(env_name: str, settings: DatabricksSettings, wheel: str) -> dict[str, Any]:
     """The values of ``${var.*}`` for this environment; ``infra/databricks.yml`` sets the same per target."""
-    settings = settings_of(config)
     jobs = {f"job_{key}": name for key, name in settings.jobs.model_dump().items()}
     return {
-        "env": config.env_name,
+        "env": env_name,
         "cost_centre": settings.cost_centre,
         "spark_version": settings.cluster.spark_version,
         "node_type_id": settings.cluster.node_type_id,
@@ -57,9 +56,11 @@ def _substitute(value: Any, variables: Mapping[str, Any]) -> Any:
     return value
 
 
-def job_definitions(config: LakehouseConfig, wheel: str, folder: Path = JOBS_DIR) -> dict[str, JobSettings]:
+def job_definitions(
+    env_name: str, settings: DatabricksSettings, wheel: str, folder: Path = JOBS_DIR
+) -> dict[str, JobSettings]:
     """Job key -> settings, from every definition file, with the environment's values filled in."""
-    variables = bundle_variables(config, wheel)
+    variables = bundle_variables(env_name, settings, wheel)
     jobs: dict[str, JobSettings] = {}
     for path in sorted(folder.glob("*.yml")):
         resources = (yaml.safe_load(path.read_text()) or {}).get("resources", {}).get("jobs", {})
@@ -68,7 +69,7 @@ def job_definitions(config: LakehouseConfig, wheel: str, folder: Path = JOBS_DIR
                 jobs[key] = JobSettings.from_dict(_substitute(definition, variables))
             except KeyError as exc:
                 raise ValueError(f"{path.name}: jobs.{key}: unknown variable ${{var.{exc.args[0]}}}") from None
-    missing = set(settings_of(config).jobs.model_dump()) - set(jobs)
+    missing = set(settings.jobs.model_dump()) - set(jobs)
     if missing:
         raise ValueError(f"no job definition in {folder} for: {', '.join(sorted(missing))}")
     return jobs

@@ -51,7 +51,10 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, airflow_db: Path) -> Ite
         patch.setenv("AIRFLOW_CONN_DATABRICKS_DEFAULT", json.dumps({**connection, "password": "dapi-emulator"}))
         patch.setenv("LAKEHOUSE_ENV", "dev")
         client = WorkspaceClient(host=emulator.url, token="dapi-emulator", auth_type="pat")
-        jobs.apply(client, jobs.plan(client, jobs.job_definitions(load_config("dev"), "/Volumes/w.whl")))
+        jobs.apply(
+            client,
+            jobs.plan(client, jobs.job_definitions("dev", jobs.settings_of(load_config("dev")), "/Volumes/w.whl")),
+        )
         emulator.root = root
         yield emulator
     patch.undo()
@@ -170,3 +173,25 @@ def test_killing_the_task_cancels_the_databricks_run(workspace: Workspace) -> No
         workspace.run_delay = 0.0
     state = hook.get_run_state(run_id)
     assert (state.life_cycle_state, state.result_state) == ("TERMINATED", "CANCELED")
+
+
+@pytest.mark.slow
+def test_one_off_runs_submit_the_same_task_without_a_deployed_job(workspace: Workspace) -> None:
+    path = _root(workspace) / "config" / "variables" / "dev.yaml"
+    original = path.read_text()
+    dev = yaml.safe_load(original)
+    dev["databricks"].update(submit_runs=True, wheel="lakehouse_orchestrator-0.1.0+gabc-py3-none-any.whl")
+    path.write_text(yaml.safe_dump(dev, sort_keys=False))
+    before = set(workspace.runs)
+    try:
+        run = _run("lakehouse_ingest_amdm")
+    finally:
+        path.write_text(original)
+    assert run.state == "success", {ti.task_id: ti.state for ti in run.get_task_instances()}
+    submitted = [workspace.runs[run_id] for run_id in sorted(set(workspace.runs) - before)]
+    assert [(r.job_id, r.parameters["stage"], r.result) for r in submitted] == [
+        (None, "bronze", "SUCCESS"),
+        (None, "silver", "SUCCESS"),
+    ]
+    assert submitted[0].name == "lakehouse-dev-bronze-ingest bronze"
+    assert submitted[0].parameters["system"] == "amdm" and submitted[0].parameters["logical_date"] == DAY.isoformat()

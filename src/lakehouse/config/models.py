@@ -417,6 +417,17 @@ class DatabricksSettings(StrictModel):
     """Volume folder of the Bronze streams' checkpoints."""
     artifacts: str = Field(pattern=r"^/Volumes/[^/]+/[^/]+/[^/]+(/.*)?$")
     """Unity Catalog volume folder the ``spark_jobs`` wheel is uploaded to and installed from."""
+    submit_runs: bool = False
+    """One-off runs: each task submits its stage (``runs/submit``) on a new job cluster instead of
+    running the deployed job; nothing is deployed but the wheel, and runs appear under no job."""
+    wheel: str | None = None
+    """The wheel file in ``artifacts`` that one-off runs install (deployed jobs name theirs)."""
+
+    @model_validator(mode="after")
+    def _one_off_runs_need_a_wheel(self) -> DatabricksSettings:
+        if self.submit_runs and not self.wheel:
+            raise ValueError("'submit_runs' needs 'wheel': the file in 'artifacts' the runs install")
+        return self
 
 
 class LocalSettings(StrictModel):

@@ -7,11 +7,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from airflow.providers.databricks.operators.databricks import DatabricksRunNowOperator
+from airflow.providers.databricks.operators.databricks import DatabricksRunNowOperator, DatabricksSubmitRunOperator
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import BaseOperator
 
-from lakehouse.config.models import Environment
+from lakehouse.config.models import DatabricksSettings, Environment
 from lakehouse.targets import LOGICAL_DATE, StageTask
 from lakehouse.targets.gate import DqGateFailure, evaluate_dq_gate
 
@@ -40,13 +40,23 @@ def idempotency_token(dag_id: str, task_id: str, run_id: str, try_number: int) -
     return f"{digest[:48]}-try{try_number}"[:64]
 
 
-class LakehouseRunNowOperator(DatabricksRunNowOperator):
-    """``DatabricksRunNowOperator`` with a deterministic idempotency token per try."""
+class _TokenPerTry:
+    """Sets the operator's idempotency token for the try about to submit (see ``idempotency_token``)."""
+
+    idempotency_token: str | None
 
     def execute(self, context: Any) -> Any:
         ti = context["ti"]
         self.idempotency_token = idempotency_token(ti.dag_id, ti.task_id, ti.run_id, ti.try_number)
-        return super().execute(context)
+        return super().execute(context)  # type: ignore[misc]
+
+
+class LakehouseRunNowOperator(_TokenPerTry, DatabricksRunNowOperator):
+    """Runs the stage's deployed job."""
+
+
+class LakehouseSubmitRunOperator(_TokenPerTry, DatabricksSubmitRunOperator):
+    """Submits the stage as a one-off run, built from the same job definition."""
 
 
 def databricks_operator(env_name: str, environment: Environment, spec: StageTask, **task_kwargs: Any) -> BaseOperator:
@@ -65,17 +75,44 @@ def databricks_operator(env_name: str, environment: Environment, spec: StageTask
             **task_kwargs,
         )
     job_key = JOB_OF_STAGE[spec.stage]
+    parameters = {"stage": spec.stage, "env": env_name, "logical_date": LOGICAL_DATE, **spec.arguments}
+    common: dict[str, Any] = {
+        "task_id": spec.task_id,
+        "databricks_conn_id": environment.connections.databricks,
+        "deferrable": True,
+        "polling_period_seconds": settings.poll_seconds,
+        **task_kwargs,
+    }
+    if settings.submit_runs:
+        return LakehouseSubmitRunOperator(json=one_off_run(env_name, settings, job_key, parameters), **common)
     job_id = settings.job_ids.get(job_key)  # type: ignore[call-overload]
     job = {"job_id": job_id} if job_id is not None else {"job_name": getattr(settings.jobs, job_key)}
-    return LakehouseRunNowOperator(
-        task_id=spec.task_id,
-        databricks_conn_id=environment.connections.databricks,
-        job_parameters={"stage": spec.stage, "env": env_name, "logical_date": LOGICAL_DATE, **spec.arguments},
-        deferrable=True,
-        polling_period_seconds=settings.poll_seconds,
-        **job,
-        **task_kwargs,
-    )
+    return LakehouseRunNowOperator(job_parameters=parameters, **job, **common)
+
+
+def one_off_run(
+    env_name: str, settings: DatabricksSettings, job_key: str, parameters: dict[str, str]
+) -> dict[str, Any]:
+    """The ``runs/submit`` payload of a stage: the deployed job's task and cluster, with the stage's
+    parameters given directly (a one-off run has no job parameters)."""
+    from lakehouse.jobs import job_definitions
+
+    assert settings.wheel is not None, "validated: submit_runs needs a wheel"
+    wheel = f"{settings.artifacts.rstrip('/')}/{settings.wheel}"
+    job = job_definitions(env_name, settings, wheel)[job_key].as_dict()
+    (task,) = job["tasks"]
+    (cluster,) = job["job_clusters"]
+    return {
+        "run_name": f"{job['name']} {parameters['stage']}",
+        "tasks": [
+            {
+                "task_key": task["task_key"],
+                "new_cluster": cluster["new_cluster"],
+                "python_wheel_task": {**task["python_wheel_task"], "named_parameters": parameters},
+                "libraries": task["libraries"],
+            }
+        ],
+    }
 
 
 def check_dq_gate_of_job(
