@@ -109,13 +109,12 @@ def upsert(
     *,
     chunking: Chunking,
     redactor: Redactor,
-    identifiers: dict[str, str],
     embedder: Embedder | None,
     embedding_model: str,
 ) -> dict[str, Any]:
     """Bring the index at ``location`` in line with ``documents`` in one Delta commit (none when
     nothing changed), embedding only new and changed documents."""
-    fingerprint = settings_fingerprint(chunking, identifiers, embedding_model)
+    fingerprint = settings_fingerprint(chunking, redactor.identifiers, embedding_model)
     exists = delta_io.exists(spark, location)
     indexed: dict[str, str] = {}
     if exists:

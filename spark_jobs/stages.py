@@ -112,10 +112,7 @@ class SmokeCheckFailure(RuntimeError):
 def sql_resolver(ctx: StageContext, day: date, this: TableName | None = None) -> Callable[[str], str]:
     gold_tables = {table.name: table for table in ctx.config.require_pipelines().gold.tables}
     xrefs = {
-        xref.table: xref_table(ctx.environment, xref)
-        for system in ctx.config.systems.values()
-        for entity in system.entities.values()
-        for xref in entity.silver.xrefs
+        xref.table: xref_table(ctx.environment, xref) for system in ctx.config.systems.values() for xref in system.xrefs
     }
 
     def resolve(name: str) -> str:
@@ -181,6 +178,7 @@ def run_rag_index(spark: SparkSession, ctx: StageContext, domains: list[str]) ->
     """Redact, chunk and embed the knowledge documents of ``domains`` into the index."""
     rag = ctx.config.require_pipelines().rag
     settings = ctx.environment.rag
+    index = knowledge_index(ctx.environment)
     root = knowledge_root(ctx.environment, rag)
     documents = load_documents(root, domains)
     # A Databricks delta-sync index embeds with its endpoint; locally the packaged model does.
@@ -188,10 +186,9 @@ def run_rag_index(spark: SparkSession, ctx: StageContext, domains: list[str]) ->
     result = rag_index.upsert(
         spark,
         documents,
-        ctx.tables.location(knowledge_index(ctx.environment)),
+        ctx.tables.location(index),
         chunking=rag.chunking,
         redactor=Redactor(rag.identifiers),
-        identifiers=dict(rag.identifiers),
         embedder=embedder,
         embedding_model=settings.embedding_endpoint or (embedder.name if embedder else ""),
     )
@@ -200,8 +197,8 @@ def run_rag_index(spark: SparkSession, ctx: StageContext, domains: list[str]) ->
 
         from lakehouse.rag import vector_search
 
-        result.update(vector_search.sync(WorkspaceClient(), ctx.environment, knowledge_index(ctx.environment)))
-    return {"index": str(knowledge_index(ctx.environment)), "knowledge_root": str(root), **result}
+        result.update(vector_search.sync(WorkspaceClient(), ctx.environment, index))
+    return {"index": str(index), "knowledge_root": str(root), **result}
 
 
 def run_rag_snapshot(spark: SparkSession, ctx: StageContext, day: date) -> dict[str, Any]:
@@ -210,8 +207,8 @@ def run_rag_snapshot(spark: SparkSession, ctx: StageContext, day: date) -> dict[
     if not ctx.tables.exists(spark, index):
         return {"index": str(index), "snapshot": None, "reason": "the index does not exist yet"}
     target = ctx.tables.snapshot(index, day.isoformat())
-    rows = ctx.tables.read(spark, index)
-    rows.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(target)  # a volume path
+    writer = ctx.tables.read(spark, index).write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+    delta_io.save(writer, target)
     return {"index": str(index), "snapshot": target, "chunks": delta_io.read(spark, target).count()}
 
 
@@ -227,7 +224,7 @@ def run_maintenance(spark: SparkSession, ctx: StageContext, scope: str, retentio
             targets.append((bronze_table(ctx.environment, scope, entity_name), ()))
             # Z-order on the first key column: the one MERGEs and point look-ups filter on.
             targets.append((silver_table(ctx.environment, scope, system, entity_name), entity.natural_key[:1]))
-            targets += [(xref_table(ctx.environment, xref), ()) for xref in entity.silver.xrefs]
+        targets += [(xref_table(ctx.environment, xref), ()) for xref in system.xrefs]
     done: dict[str, str] = {}
     for table, zorder in targets:
         if not ctx.tables.exists(spark, table):

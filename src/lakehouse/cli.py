@@ -205,7 +205,7 @@ def _jobs(args: argparse.Namespace) -> int:
     config.raise_for_issues()
     settings = jobs.settings_of(config)
     local_wheel = Path(args.wheel)
-    wheel = f"{settings.artifacts.rstrip('/')}/{local_wheel.name}"
+    wheel = jobs.wheel_path(settings, local_wheel.name)
     definitions = jobs.job_definitions(config.env_name, settings, wheel)
     if args.action == "render":
         print(json.dumps({key: job.as_dict() for key, job in definitions.items()}, indent=2))

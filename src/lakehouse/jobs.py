@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,6 +27,11 @@ def settings_of(config: LakehouseConfig) -> DatabricksSettings:
     if settings is None:
         raise ValueError(f"environment '{config.env_name}' has no 'databricks' section: its target is not databricks")
     return settings
+
+
+def wheel_path(settings: DatabricksSettings, file_name: str) -> str:
+    """Where a wheel file lives in the environment's artifacts volume."""
+    return f"{settings.artifacts.rstrip('/')}/{file_name}"
 
 
 def bundle_variables(env_name: str, settings: DatabricksSettings, wheel: str) -> dict[str, Any]:
@@ -56,6 +62,13 @@ def _substitute(value: Any, variables: Mapping[str, Any]) -> Any:
     return value
 
 
+@cache
+def _job_resources(path: Path, mtime_ns: int) -> dict[str, Any]:
+    """A definition file's jobs, parsed once per version of the file: one-off runs resolve them for
+    every task while Airflow parses the DAGs."""
+    return dict((yaml.safe_load(path.read_text()) or {}).get("resources", {}).get("jobs", {}))
+
+
 def job_definitions(
     env_name: str, settings: DatabricksSettings, wheel: str, folder: Path = JOBS_DIR
 ) -> dict[str, JobSettings]:
@@ -63,8 +76,7 @@ def job_definitions(
     variables = bundle_variables(env_name, settings, wheel)
     jobs: dict[str, JobSettings] = {}
     for path in sorted(folder.glob("*.yml")):
-        resources = (yaml.safe_load(path.read_text()) or {}).get("resources", {}).get("jobs", {})
-        for key, definition in resources.items():
+        for key, definition in _job_resources(path, path.stat().st_mtime_ns).items():
             try:
                 jobs[key] = JobSettings.from_dict(_substitute(definition, variables))
             except KeyError as exc:

@@ -38,11 +38,7 @@ def table_inventory(config: LakehouseConfig) -> list[tuple[str, TableName]]:
         tables.append(("quarantine", quarantine_table(environment, name)))
     for name, system in config.systems.items():
         tables += [("silver", silver_table(environment, name, system, entity)) for entity in system.entities]
-        tables += [
-            ("silver", xref_table(environment, xref))
-            for entity in system.entities.values()
-            for xref in entity.silver.xrefs
-        ]
+        tables += [("silver", xref_table(environment, xref)) for xref in system.xrefs]
     tables += [("gold", gold_table(environment, table)) for table in config.require_pipelines().gold.tables]
     tables.append(("rag", knowledge_index(environment)))
     return tables
@@ -71,8 +67,7 @@ def render(
         + (f"{len(failed)} FAILED" if failed else "all succeeded")
         + f", {seconds:.0f}s"
     )
-    out = [head, "=" * len(head)]
-    out.append("")
+    out = [head, "=" * len(head), ""]
 
     out.append(f"Tables (Delta, under {warehouse})")
     rows = [

@@ -35,7 +35,6 @@ def _upsert(spark: SparkSession, root: Path, location: str) -> dict:
         location,
         chunking=RAG.chunking,
         redactor=Redactor(RAG.identifiers),
-        identifiers=dict(RAG.identifiers),
         embedder=local_embedder(),
         embedding_model=local_embedder().name,
     )

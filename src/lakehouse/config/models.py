@@ -265,6 +265,11 @@ class System(StrictModel):
             return next(iter(self.entities))
         return rule.entity
 
+    @property
+    def xrefs(self) -> list[Xref]:
+        """The cross-reference tables its entities keep."""
+        return [xref for entity in self.entities.values() for xref in entity.silver.xrefs]
+
     def dq_rules_for(self, entity_name: str) -> list[DqRule]:
         return [rule for rule in self.dq_rules if self.rule_entity(rule) == entity_name]
 

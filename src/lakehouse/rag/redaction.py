@@ -34,6 +34,8 @@ class Redactor:
     """
 
     def __init__(self, identifiers: Mapping[str, str], region: str = "AU") -> None:
+        self.identifiers = dict(identifiers)
+        """Label -> pattern, as configured."""
         self._identifiers = {label: re.compile(pattern) for label, pattern in identifiers.items()}
         self._region = region
 

@@ -27,9 +27,9 @@ from lakehouse.rag.redaction import Redactor
 Mode = Literal["hybrid", "dense", "bm25"]
 RRF_K = 60
 """Reciprocal rank fusion constant; 60 is the value of the original paper and rarely worth tuning."""
-ROUTING_WEIGHT = 0.5
-"""A routed domain counts as half a ranker's vote for its chunks: it re-orders close calls without
-overriding strong evidence from another domain."""
+ROUTING_BONUS = 0.5 / (RRF_K + 1)
+"""What a routed domain adds to its chunks' fused score: half the vote of a ranker that put them
+first. It re-orders close calls without overriding strong evidence from another domain."""
 DUPLICATE_SIMILARITY = 0.97
 
 
@@ -114,6 +114,7 @@ class LocalSearch:
         self.vectors = vectors
         self.embedder = embedder
         self.mode = mode
+        self._domains = np.array([c.domain for c in self.chunks])
         self._bm25 = bm25s.BM25()
         if self.chunks:
             self._bm25.index(_tokens([c.text for c in self.chunks]), show_progress=False)
@@ -135,7 +136,6 @@ class LocalSearch:
     ) -> list[tuple[IndexedChunk, float]]:
         if not self.chunks:
             return []
-        allowed = np.array([domains is None or c.domain in domains for c in self.chunks])
         fused = np.zeros(len(self.chunks))
         if self.mode in ("hybrid", "dense"):
             fused += _rrf(self.vectors @ self.embedder.embed([question])[0])
@@ -144,10 +144,11 @@ class LocalSearch:
             if query:
                 fused += _rrf(self._bm25.get_scores(query))
         if prefer is not None:
-            fused += ROUTING_WEIGHT / (RRF_K + 1) * np.array([c.domain == prefer for c in self.chunks])
-        fused[~allowed] = -np.inf
+            fused += ROUTING_BONUS * (self._domains == prefer)
+        if domains is not None:
+            fused[~np.isin(self._domains, list(domains))] = -np.inf
         order = [int(i) for i in np.argsort(-fused, kind="stable") if np.isfinite(fused[i])]
-        return _distinct([(i, float(fused[i])) for i in order], self.chunks, self.vectors)[:n]
+        return _distinct([(i, float(fused[i])) for i in order], self.chunks, self.vectors, n)
 
 
 def _rrf(scores: np.ndarray) -> np.ndarray:
@@ -157,13 +158,16 @@ def _rrf(scores: np.ndarray) -> np.ndarray:
 
 
 def _distinct(
-    ranked: list[tuple[int, float]], chunks: Sequence[IndexedChunk], vectors: Vectors
+    ranked: list[tuple[int, float]], chunks: Sequence[IndexedChunk], vectors: Vectors, n: int
 ) -> list[tuple[IndexedChunk, float]]:
-    """Drop chunks that repeat one already taken (the same text in two documents, or nearly)."""
+    """The first ``n`` chunks that do not repeat one already taken (the same text in two documents,
+    or nearly)."""
     taken: list[int] = []
     seen_text: set[str] = set()
     result: list[tuple[IndexedChunk, float]] = []
     for index, score in ranked:
+        if len(result) == n:
+            break
         body = " ".join(chunks[index].text.split("\n", 1)[-1].lower().split())
         if body in seen_text or (taken and float(np.max(vectors[taken] @ vectors[index])) >= DUPLICATE_SIMILARITY):
             continue

@@ -22,7 +22,7 @@ from databricks.sdk.service.vectorsearch import (
 
 from lakehouse.config.models import Environment
 from lakehouse.naming import TableName, knowledge_index
-from lakehouse.rag.retrieval import CHUNK_FIELDS, ROUTING_WEIGHT, RRF_K, IndexedChunk
+from lakehouse.rag.retrieval import CHUNK_FIELDS, ROUTING_BONUS, RRF_K, IndexedChunk
 
 
 def index_name(environment: Environment) -> str:
@@ -88,7 +88,7 @@ class VectorSearchSearcher:
             record = dict(zip(columns, values, strict=False))
             chunk = IndexedChunk(**{name: record[name] for name in CHUNK_FIELDS})
             # The same preference for a routed domain as the local search gives it.
-            score = 1 / (RRF_K + rank) + (ROUTING_WEIGHT / (RRF_K + 1) if chunk.domain == prefer else 0.0)
+            score = 1 / (RRF_K + rank) + (ROUTING_BONUS if chunk.domain == prefer else 0.0)
             found.append((chunk, score))
         found.sort(key=lambda item: -item[1])
         return found[:n]

@@ -95,11 +95,10 @@ def one_off_run(
 ) -> dict[str, Any]:
     """The ``runs/submit`` payload of a stage: the deployed job's task and cluster, with the stage's
     parameters given directly (a one-off run has no job parameters)."""
-    from lakehouse.jobs import job_definitions
+    from lakehouse.jobs import job_definitions, wheel_path
 
     assert settings.wheel is not None, "validated: submit_runs needs a wheel"
-    wheel = f"{settings.artifacts.rstrip('/')}/{settings.wheel}"
-    job = job_definitions(env_name, settings, wheel)[job_key].as_dict()
+    job = job_definitions(env_name, settings, wheel_path(settings, settings.wheel))[job_key].as_dict()
     (task,) = job["tasks"]
     (cluster,) = job["job_clusters"]
     return {
