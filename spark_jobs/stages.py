@@ -12,6 +12,7 @@ from typing import Any
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from lakehouse import sql_files
 from lakehouse.config import LakehouseConfig
 from lakehouse.config.models import Environment
 from lakehouse.locations import (
@@ -100,7 +101,7 @@ def run_silver(spark: SparkSession, ctx: StageContext, system_name: str, entity_
     xrefs = {}
     for xref in entity.silver.xrefs:
         target = xref_table(ctx.environment, xref)
-        gold.run_sql_file(spark, gold.sql_dir() / "silver" / f"{xref.table}.sql", sql_resolver(ctx, day, target))
+        gold.run_sql_file(spark, sql_files.sql_dir() / "silver" / f"{xref.table}.sql", sql_resolver(ctx, day, target))
         xrefs[str(target)] = tables.read(spark, target).count()
     return {**result, "xrefs": xrefs} if xrefs else result
 
@@ -110,47 +111,26 @@ class SmokeCheckFailure(RuntimeError):
 
 
 def sql_resolver(ctx: StageContext, day: date, this: TableName | None = None) -> Callable[[str], str]:
-    gold_tables = {table.name: table for table in ctx.config.require_pipelines().gold.tables}
-    xrefs = {
-        xref.table: xref_table(ctx.environment, xref) for system in ctx.config.systems.values() for xref in system.xrefs
-    }
-
-    def resolve(name: str) -> str:
-        if name == "this" and this is not None:
-            return ctx.tables.sql(this)
-        if name == "logical_date":
-            return gold.sql_date(day)
-        layer, _, rest = name.partition(".")
-        if layer == "silver":
-            system_name, _, entity_name = rest.partition(".")
-            system = ctx.config.systems.get(system_name)
-            if system is not None and entity_name in system.entities:
-                return ctx.tables.sql(silver_table(ctx.environment, system_name, system, entity_name))
-        if layer == "xref" and rest in xrefs:
-            return ctx.tables.sql(xrefs[rest])
-        if layer == "gold" and rest in gold_tables:
-            return ctx.tables.sql(gold_table(ctx.environment, gold_tables[rest]))
-        raise KeyError(f"unknown SQL placeholder '{{{{ {name} }}}}'")
-
-    return resolve
+    return sql_files.resolver(ctx.config, ctx.tables.sql, sql_files.sql_date(day), this)
 
 
 def run_gold(spark: SparkSession, ctx: StageContext, table_name: str, day: date) -> dict[str, Any]:
     (table,) = [t for t in ctx.config.require_pipelines().gold.tables if t.name == table_name]
     target = gold_table(ctx.environment, table)
-    resolve = sql_resolver(ctx, day, target)
-    path = gold.sql_dir() / "gold" / f"{table_name}.sql"
-    if table.kind == "view":
-        select = "\n".join(gold.statements(gold.render(path.read_text(encoding="utf-8"), resolve)))
-        spark.sql(gold.view_statement(select, ctx.tables.sql(target), materialise=ctx.tables.warehouse is not None))
-    else:
-        gold.run_sql_file(spark, path, resolve)
+    parts = sql_files.gold_statements(
+        ctx.config,
+        table_name,
+        ctx.tables.sql,
+        sql_files.sql_date(day),
+        materialise_views=ctx.tables.warehouse is not None,  # Spark without a metastore keeps no views
+    )
+    gold.run_statements(spark, parts)
     return {"table": str(target), "rows": spark.sql(f"SELECT count(*) AS n FROM {ctx.tables.sql(target)}").first()["n"]}
 
 
 def run_smoke_checks(spark: SparkSession, ctx: StageContext, day: date) -> dict[str, Any]:
     resolve = sql_resolver(ctx, day)
-    folder = gold.sql_dir() / "smoke"
+    folder = sql_files.sql_dir() / "smoke"
     counts = {
         row["table_name"]: int(row["row_count"]) for row in gold.run_sql_file(spark, folder / "row_counts.sql", resolve)
     }

@@ -7,6 +7,13 @@ a job whose task is our ``python_wheel_task`` really executes: the stage runs as
 (the ``lakehouse-stage`` entry point) with local Spark and path-addressed Delta tables under a folder of the
 test, and moves through PENDING, RUNNING and TERMINATED with SUCCESS, FAILED or CANCELED.
 
+The SQL Statement Execution API (warehouses list; statements execute, get and cancel) runs each
+statement in the Spark session the test hands over, with Unity Catalog names of the given catalogs
+read as the folders the stage runs write (``catalog.schema.table`` under ``LAKEHOUSE_WAREHOUSE_ROOT``)
+and views materialised as tables.
+Statements are accepted with ``wait_timeout`` 0s only, as the provider sends them; results are not
+returned, only states; a statement cancelled while it runs finishes its work first.
+
 What it does not: clusters (none are started; ``new_cluster`` is stored, not used), libraries (the
 wheel is not installed; the checkout's code runs), Unity Catalog (tables are folders), permissions,
 authentication (any token is accepted), pagination beyond one page, task values, repair, run
@@ -16,17 +23,27 @@ queues and concurrency limits.
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
+DAY = date(2026, 3, 1)
+"""The business date of the extracts a dev workspace starts with."""
 
 
 @dataclass
@@ -45,6 +62,15 @@ class Run:
     started: float = field(default_factory=time.time)
 
 
+@dataclass
+class Statement:
+    statement_id: str
+    text: str
+    warehouse_id: str
+    state: str = "PENDING"
+    error: dict[str, str] = field(default_factory=dict)
+
+
 class Workspace:
     """The emulator's state, and the server that serves it."""
 
@@ -59,6 +85,13 @@ class Workspace:
         self.root: Path | None = None
         """The test's folder of landing files and tables, when it has one."""
         self.calls: list[tuple[str, str]] = []
+        self.warehouses: dict[str, str] = {}
+        """SQL warehouses, id to name."""
+        self.statements: dict[str, Statement] = {}
+        self.spark: Any = None
+        """The Spark session SQL statements run in; the test sets it."""
+        self.catalogs: set[str] = set()
+        """Catalogs whose three-part names statements read as folders under the warehouse root."""
         self._ids = iter(range(1001, 10**9))
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -78,6 +111,44 @@ class Workspace:
     def next_id(self) -> int:
         with self._lock:
             return next(self._ids)
+
+    # --- SQL statements ---------------------------------------------------------------------------
+
+    def execute_statement(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("wait_timeout") != "0s":
+            raise ValueError("only asynchronous statements (wait_timeout 0s) are emulated")
+        statement = Statement(f"stmt-{self.next_id()}", body["statement"], body["warehouse_id"])
+        self.statements[statement.statement_id] = statement
+        threading.Thread(target=self._execute_statement, args=(statement,), daemon=True).start()
+        return self.statement_json(statement)
+
+    def _execute_statement(self, statement: Statement) -> None:
+        time.sleep(self.run_delay)
+        if statement.state != "PENDING":
+            return  # cancelled while pending
+        statement.state = "RUNNING"
+        root = self.environ["LAKEHOUSE_WAREHOUSE_ROOT"]
+
+        def folder(match: re.Match[str]) -> str:
+            catalog, schema, table = match.groups()
+            return f"delta.`{root}/{catalog}/{schema}/{table}`" if catalog in self.catalogs else match.group(0)
+
+        # Spark without a metastore keeps no views between sessions: a view is materialised instead.
+        text = re.sub(r"CREATE OR REPLACE VIEW (\S+) AS", r"CREATE OR REPLACE TABLE \1 USING DELTA AS", statement.text)
+        try:
+            self.spark.sql(re.sub(r"\b(\w+)\.(\w+)\.(\w+)\b", folder, text)).collect()
+        except Exception as error:
+            statement.state = "FAILED"
+            statement.error = {"error_code": "BAD_REQUEST", "message": str(error).splitlines()[0]}
+        else:
+            if statement.state != "CANCELED":
+                statement.state = "SUCCEEDED"
+
+    def statement_json(self, statement: Statement) -> dict[str, Any]:
+        status: dict[str, Any] = {"state": statement.state}
+        if statement.error:
+            status["error"] = statement.error
+        return {"statement_id": statement.statement_id, "status": status}
 
     # --- runs ---------------------------------------------------------------------------------
 
@@ -216,6 +287,14 @@ def _handler(workspace: Workspace) -> type[BaseHTTPRequestHandler]:
                 if job_id not in workspace.jobs:
                     return self._missing(f"Job {job_id}")
                 self._reply(200, {"job_id": job_id, "settings": workspace.jobs[job_id]})
+            elif url.path == "/api/2.0/sql/warehouses":
+                warehouses = workspace.warehouses.items()
+                self._reply(200, {"warehouses": [{"id": id_, "name": name} for id_, name in warehouses]})
+            elif url.path.startswith("/api/2.0/sql/statements/"):
+                statement = workspace.statements.get(url.path.rsplit("/", 1)[1])
+                if statement is None:
+                    return self._missing(f"Statement {url.path}")
+                self._reply(200, workspace.statement_json(statement))
             elif url.path in ("/api/2.2/jobs/runs/get", "/api/2.2/jobs/runs/get-output"):
                 run = workspace.runs.get(int(query["run_id"]))
                 if run is None:
@@ -248,6 +327,17 @@ def _handler(workspace: Workspace) -> type[BaseHTTPRequestHandler]:
                 if int(body.get("job_id", 0)) not in workspace.jobs:
                     return self._missing(f"Job {body.get('job_id')}")
                 self._reply(200, workspace.run_now(body))
+            elif path == "/api/2.0/sql/statements":
+                if body.get("warehouse_id") not in workspace.warehouses:
+                    return self._missing(f"Warehouse {body.get('warehouse_id')}")
+                self._reply(200, workspace.execute_statement(body))
+            elif path.startswith("/api/2.0/sql/statements/") and path.endswith("/cancel"):
+                statement = workspace.statements.get(path.split("/")[-2])
+                if statement is None:
+                    return self._missing(f"Statement {path}")
+                if statement.state in ("PENDING", "RUNNING"):
+                    statement.state = "CANCELED"
+                self._reply(200)
             elif path == "/api/2.2/jobs/runs/submit":
                 self._reply(200, workspace.submit(body))
             elif path == "/api/2.2/jobs/runs/cancel":
@@ -259,3 +349,42 @@ def _handler(workspace: Workspace) -> type[BaseHTTPRequestHandler]:
                 self._missing(path)
 
     return Handler
+
+
+@contextmanager
+def dev_workspace(root: Path, spark: Any) -> Iterator[tuple[Workspace, dict[str, str]]]:
+    """A workspace for the dev environment in ``root``: a copy of the config that polls every second
+    instead of every minute and retries once at once, 500 customers' extracts for ``DAY``, the jobs
+    deployed and a SQL warehouse for Gold. Yields it with the variables that point the lakehouse and
+    Airflow at it."""
+    from databricks.sdk import WorkspaceClient
+
+    from lakehouse import jobs
+    from lakehouse.config import load_config
+    from lakehouse.demo_data import write_demo_data
+
+    shutil.copytree(ROOT / "config", root / "config")
+    dev = yaml.safe_load((root / "config" / "variables" / "dev.yaml").read_text())
+    dev["databricks"]["poll_seconds"] = 1
+    dev["retries"] = {"retries": 1, "retry_delay": "PT1S", "exponential_backoff": 0, "max_retry_delay": "PT1S"}
+    (root / "config" / "variables" / "dev.yaml").write_text(yaml.safe_dump(dev, sort_keys=False))
+    config = load_config("dev", root / "config")
+    write_demo_data(dict(config.systems), root / "landing", 500, 21, DAY)
+    lakehouse_environ = {"LAKEHOUSE_CONFIG_DIR": str(root / "config"), "LAKEHOUSE_ENV": "dev"}
+    stage_environ = {
+        **os.environ,
+        **lakehouse_environ,
+        "LAKEHOUSE_WAREHOUSE_ROOT": str(root / "warehouse"),
+        "LAKEHOUSE_LANDING_ROOT": str(root / "landing"),
+    }
+    with Workspace(stage_environ) as emulator:
+        host, port = emulator.url.removeprefix("http://").split(":")
+        connection = {"conn_type": "databricks", "host": host, "port": int(port), "schema": "http"}
+        client = WorkspaceClient(host=emulator.url, token="dapi-emulator", auth_type="pat")
+        jobs.apply(client, jobs.plan(client, jobs.job_definitions("dev", jobs.settings_of(config), "/Volumes/w.whl")))
+        emulator.root = root
+        emulator.spark = spark
+        emulator.catalogs = set(config.require_environment().catalogs.model_dump().values())
+        emulator.warehouses = {"wh-gold": "lakehouse-dev-gold-sql"}
+        connection_json = json.dumps({**connection, "password": "dapi-emulator"})
+        yield emulator, {**lakehouse_environ, "AIRFLOW_CONN_DATABRICKS_DEFAULT": connection_json}

@@ -40,7 +40,7 @@ def test_the_wheel_carries_config_sql_and_the_stage_entry_point(tmp_path: Path) 
 
     # Outside any checkout, the installed code finds the config and the SQL it carries.
     probe = (
-        "from lakehouse.config import load_config; from spark_jobs.gold import sql_dir; "
+        "from lakehouse.config import load_config; from lakehouse.sql_files import sql_dir; "
         "c = load_config('prod'); assert not c.issues, c.issues; print(c.env_name, sql_dir())"
     )
     site = tmp_path / "site"

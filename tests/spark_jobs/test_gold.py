@@ -11,7 +11,8 @@ from pyspark.sql import SparkSession
 
 from lakehouse.config import load_config
 from lakehouse.naming import gold_table, silver_table, xref_table
-from spark_jobs.gold import render, run_sql_file, sql_dir, statements
+from lakehouse.sql_files import render, sql_dir, statements
+from spark_jobs.gold import run_sql_file
 from spark_jobs.stages import StageContext, run_gold, sql_resolver
 from spark_jobs.tables import Tables
 

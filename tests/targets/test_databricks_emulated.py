@@ -3,61 +3,32 @@ of ``tests/databricks_emulator.py``, whose runs execute the stages with local Sp
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import shutil
 from collections.abc import Iterator
-from datetime import date
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from airflow.dag_processing.dagbag import DagBag
-from databricks.sdk import WorkspaceClient
+from pyspark.sql import SparkSession
 
-from lakehouse import jobs
 from lakehouse.config import load_config
-from lakehouse.demo_data import write_demo_data
-from lakehouse.targets.databricks import idempotency_token
-from tests.conftest import CONFIG_DIR, DAGS_FOLDER
-from tests.databricks_emulator import Workspace
-
-DAY = date(2026, 3, 1)
+from lakehouse.naming import TableName, gold_table
+from lakehouse.targets import StageTask, build_operator
+from lakehouse.targets.databricks import LakehouseSqlStatementsOperator, idempotency_token
+from tests.conftest import DAGS_FOLDER
+from tests.databricks_emulator import DAY, Workspace, dev_workspace
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory, airflow_db: Path) -> Iterator[Workspace]:
+def workspace(tmp_path_factory: pytest.TempPathFactory, airflow_db: Path, spark: SparkSession) -> Iterator[Workspace]:
     root = tmp_path_factory.mktemp("databricks")
-    patch = pytest.MonkeyPatch()
-    # The dev config, polling the emulator every second instead of every minute, retrying once at once.
-    shutil.copytree(CONFIG_DIR, root / "config")
-    dev = yaml.safe_load((root / "config" / "variables" / "dev.yaml").read_text())
-    dev["databricks"]["poll_seconds"] = 1
-    dev["retries"] = {"retries": 1, "retry_delay": "PT1S", "exponential_backoff": 0, "max_retry_delay": "PT1S"}
-    (root / "config" / "variables" / "dev.yaml").write_text(yaml.safe_dump(dev, sort_keys=False))
-    patch.setenv("LAKEHOUSE_CONFIG_DIR", str(root / "config"))
-    write_demo_data(dict(load_config("dev").systems), root / "landing", 500, 21, DAY)
-    stage_environ = {
-        **os.environ,
-        "LAKEHOUSE_ENV": "dev",
-        "LAKEHOUSE_WAREHOUSE_ROOT": str(root / "warehouse"),
-        "LAKEHOUSE_LANDING_ROOT": str(root / "landing"),
-    }
-    with Workspace(stage_environ) as emulator:
-        host, port = emulator.url.removeprefix("http://").split(":")
-        connection = {"conn_type": "databricks", "host": host, "port": int(port), "schema": "http"}
-        patch.setenv("AIRFLOW_CONN_DATABRICKS_DEFAULT", json.dumps({**connection, "password": "dapi-emulator"}))
-        patch.setenv("LAKEHOUSE_ENV", "dev")
-        client = WorkspaceClient(host=emulator.url, token="dapi-emulator", auth_type="pat")
-        jobs.apply(
-            client,
-            jobs.plan(client, jobs.job_definitions("dev", jobs.settings_of(load_config("dev")), "/Volumes/w.whl")),
-        )
-        emulator.root = root
+    with dev_workspace(root, spark) as (emulator, environ), pytest.MonkeyPatch.context() as patch:
+        for name, value in environ.items():
+            patch.setenv(name, value)
         yield emulator
-    patch.undo()
 
 
 def _root(workspace: Workspace) -> Path:
@@ -65,8 +36,24 @@ def _root(workspace: Workspace) -> Path:
     return workspace.root
 
 
-def _run(dag_id: str) -> Any:
+@contextmanager
+def dev_config(workspace: Workspace, **databricks: Any) -> Iterator[None]:
+    """The dev config with ``databricks`` settings changed for the duration of a ``with`` block."""
+    path = _root(workspace) / "config" / "variables" / "dev.yaml"
+    original = path.read_text()
+    dev = yaml.safe_load(original)
+    dev["databricks"].update(databricks)
+    path.write_text(yaml.safe_dump(dev, sort_keys=False))
+    try:
+        yield
+    finally:
+        path.write_text(original)
+
+
+def _run(dag_id: str, task_ids: list[str] | None = None) -> Any:
     dag = DagBag(dag_folder=str(DAGS_FOLDER)).get_dag(dag_id)
+    if task_ids is not None:
+        dag = dag.partial_subset(task_ids=task_ids, include_upstream=False)
     dag.deadline = None  # see lakehouse.run: dag.test() of 3.3.2 cannot finish a run with a DeadlineAlert
     return dag.test(logical_date=None, run_conf={"logical_date": DAY.isoformat()})
 
@@ -99,6 +86,31 @@ def test_ingest_gold_and_maintenance_run_end_to_end_through_the_provider(workspa
     }
     warehouse = _root(workspace) / "warehouse"
     assert (warehouse / "dev_ep_marts" / "customer" / "dim_customer_scd2" / "_delta_log").is_dir()
+
+    # The same Gold tables built on a SQL warehouse instead: one statement per table, nothing changed.
+    gold_tables = {t.name: gold_table(load_config("dev").require_environment(), t) for t in _gold_config()}
+    before = {name: _rows(workspace, table) for name, table in gold_tables.items()}
+    runs_before = set(workspace.runs)
+    with dev_config(workspace, gold_warehouse="lakehouse-dev-gold-sql"):
+        on_warehouse = _run("lakehouse_gold")
+    assert on_warehouse.state == "success", {ti.task_id: ti.state for ti in on_warehouse.get_task_instances()}
+    statements = list(workspace.statements.values())
+    assert len(statements) == len(gold_tables) and {s.state for s in statements} == {"SUCCEEDED"}
+    assert {s.warehouse_id for s in statements} == {"wh-gold"}
+    assert sum(s.text.startswith("BEGIN\n") for s in statements) == len(gold_tables) - 1  # all but the view
+    job_stages = [workspace.runs[run_id].parameters["stage"] for run_id in set(workspace.runs) - runs_before]
+    assert job_stages == ["smoke_checks"]
+    assert {name: _rows(workspace, table) for name, table in gold_tables.items()} == before
+
+
+def _gold_config() -> Any:
+    return load_config("dev").require_pipelines().gold.tables
+
+
+def _rows(workspace: Workspace, table: TableName) -> list[tuple[Any, ...]]:
+    assert workspace.spark is not None
+    folder = _root(workspace) / "warehouse" / table.catalog / table.schema / table.table
+    return sorted(tuple(row) for row in workspace.spark.read.format("delta").load(str(folder)).collect())
 
 
 @pytest.mark.slow
@@ -159,10 +171,7 @@ def test_the_same_token_returns_the_same_run_and_a_new_try_a_new_one(workspace: 
 
 
 def test_killing_the_task_cancels_the_databricks_run(workspace: Workspace) -> None:
-    from lakehouse.targets import StageTask, build_operator
-
-    environment = load_config("dev").require_environment()
-    operator = build_operator("dev", environment, StageTask("maintain_gold", "maintenance", {"scope": "gold"}))
+    operator = build_operator(load_config("dev"), StageTask("maintain_gold", "maintenance", {"scope": "gold"}))
     hook = operator._hook
     workspace.run_delay = 30.0  # stays PENDING long enough to be killed
     try:
@@ -177,16 +186,9 @@ def test_killing_the_task_cancels_the_databricks_run(workspace: Workspace) -> No
 
 @pytest.mark.slow
 def test_one_off_runs_submit_the_same_task_without_a_deployed_job(workspace: Workspace) -> None:
-    path = _root(workspace) / "config" / "variables" / "dev.yaml"
-    original = path.read_text()
-    dev = yaml.safe_load(original)
-    dev["databricks"].update(submit_runs=True, wheel="lakehouse_orchestrator-0.1.0+gabc-py3-none-any.whl")
-    path.write_text(yaml.safe_dump(dev, sort_keys=False))
     before = set(workspace.runs)
-    try:
+    with dev_config(workspace, submit_runs=True, wheel="lakehouse_orchestrator-0.1.0+gabc-py3-none-any.whl"):
         run = _run("lakehouse_ingest_amdm")
-    finally:
-        path.write_text(original)
     assert run.state == "success", {ti.task_id: ti.state for ti in run.get_task_instances()}
     submitted = [workspace.runs[run_id] for run_id in sorted(set(workspace.runs) - before)]
     assert [(r.job_id, r.parameters["stage"], r.result) for r in submitted] == [
@@ -195,3 +197,43 @@ def test_one_off_runs_submit_the_same_task_without_a_deployed_job(workspace: Wor
     ]
     assert submitted[0].name == "lakehouse-dev-bronze-ingest bronze"
     assert submitted[0].parameters["system"] == "amdm" and submitted[0].parameters["logical_date"] == DAY.isoformat()
+
+
+def test_killing_a_gold_task_on_the_warehouse_cancels_its_statement(workspace: Workspace) -> None:
+    with dev_config(workspace, gold_warehouse="lakehouse-dev-gold-sql"):
+        operator = build_operator(load_config("dev"), StageTask("dim_address", "gold", {"table": "dim_address"}))
+    assert isinstance(operator, LakehouseSqlStatementsOperator)
+    hook = operator._hook
+    workspace.run_delay = 30.0  # stays PENDING long enough to be killed
+    try:
+        operator.statement_id = hook.post_sql_statement(
+            {"statement": operator.statement, "warehouse_id": "wh-gold", "wait_timeout": "0s"}
+        )
+        operator.on_kill()
+    finally:
+        workspace.run_delay = 0.0
+    assert hook.get_sql_statement_state(operator.statement_id).state == "CANCELED"
+
+
+@pytest.mark.slow
+def test_a_failing_statement_or_an_unknown_warehouse_fails_the_task_with_the_reason(
+    workspace: Workspace, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with dev_config(workspace, gold_warehouse="lakehouse-dev-gold-sql"):
+        workspace.catalogs, catalogs = set(), workspace.catalogs  # Unity Catalog names no longer resolve
+        try:
+            failed = _run("lakehouse_gold", task_ids=["dim_address"])
+        finally:
+            workspace.catalogs = catalogs
+    assert failed.state == "failed"
+    statement, retried = list(workspace.statements.values())[-2:]  # one retry: the statement ran twice
+    assert statement.state == retried.state == "FAILED"
+    assert "dev_ep_marts" in statement.error["message"]  # Spark's own complaint about the unmapped name
+    task_log = "".join(capfd.readouterr())
+    assert "SQL Statement execution failed with terminal state: {'state': 'FAILED'" in task_log
+    assert statement.error["message"] in task_log
+
+    with dev_config(workspace, gold_warehouse="lakehouse-dev-sql"):
+        operator = build_operator(load_config("dev"), StageTask("dim_address", "gold", {"table": "dim_address"}))
+    with pytest.raises(LookupError, match=r"no SQL warehouse named 'lakehouse-dev-sql'.*has: lakehouse-dev-gold-sql"):
+        operator.execute({})

@@ -427,6 +427,9 @@ class DatabricksSettings(StrictModel):
     running the deployed job; nothing is deployed but the wheel, and runs appear under no job."""
     wheel: str | None = None
     """The wheel file in ``artifacts`` that one-off runs install (deployed jobs name theirs)."""
+    gold_warehouse: str | None = None
+    """Name of the SQL warehouse the Gold tables are built on (the SQL Statement Execution API);
+    unset means the ``gold`` job builds them on its job cluster. Smoke checks stay in the job."""
 
     @model_validator(mode="after")
     def _one_off_runs_need_a_wheel(self) -> DatabricksSettings:

@@ -133,7 +133,7 @@ class _Builder:
         )
 
     def task(self, spec: StageTask, **kwargs: Any) -> Any:
-        return build_operator(self.env_name, self.environment, spec, **kwargs)
+        return build_operator(self.config, spec, **kwargs)
 
     def ingest(self, name: str) -> DAG:
         system = self.config.systems[name]

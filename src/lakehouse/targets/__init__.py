@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from airflow.sdk import BaseOperator
 
-from lakehouse.config.models import Environment
+from lakehouse.config import LakehouseConfig
 
 Stage = Literal["bronze", "silver", "dq_gate", "gold", "smoke_checks", "rag_index", "rag_snapshot", "maintenance"]
 
@@ -25,11 +25,11 @@ class StageTask:
     """Stage arguments besides environment and logical date (system, entity, table...)."""
 
 
-def build_operator(env_name: str, environment: Environment, spec: StageTask, **task_kwargs: Any) -> BaseOperator:
-    if environment.target == "databricks":
+def build_operator(config: LakehouseConfig, spec: StageTask, **task_kwargs: Any) -> BaseOperator:
+    if config.require_environment().target == "databricks":
         from lakehouse.targets.databricks import databricks_operator
 
-        return databricks_operator(env_name, environment, spec, **task_kwargs)
+        return databricks_operator(config, spec, **task_kwargs)
     from lakehouse.targets.local import local_operator
 
-    return local_operator(env_name, environment, spec, **task_kwargs)
+    return local_operator(config.env_name, spec, **task_kwargs)

@@ -7,11 +7,17 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from airflow.providers.databricks.operators.databricks import DatabricksRunNowOperator, DatabricksSubmitRunOperator
+from airflow.providers.databricks.operators.databricks import (
+    DatabricksRunNowOperator,
+    DatabricksSQLStatementsOperator,
+    DatabricksSubmitRunOperator,
+)
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import BaseOperator
 
-from lakehouse.config.models import DatabricksSettings, Environment
+from lakehouse import sql_files
+from lakehouse.config import LakehouseConfig
+from lakehouse.config.models import DatabricksSettings
 from lakehouse.targets import LOGICAL_DATE, StageTask
 from lakehouse.targets.gate import DqGateFailure, evaluate_dq_gate
 
@@ -59,7 +65,38 @@ class LakehouseSubmitRunOperator(_TokenPerTry, DatabricksSubmitRunOperator):
     """Submits the stage as a one-off run, built from the same job definition."""
 
 
-def databricks_operator(env_name: str, environment: Environment, spec: StageTask, **task_kwargs: Any) -> BaseOperator:
+class LakehouseSqlStatementsOperator(DatabricksSQLStatementsOperator):
+    """Runs a Gold table's SQL on the SQL warehouse of that name. The statement is a template, so
+    a ``{{ logical_date }}`` placeholder becomes the run's business date.
+
+    The Statement Execution API has no idempotency token: a retry runs the statement again, which
+    the Gold MERGEs make harmless. Killing the task cancels the statement (the provider's on_kill)."""
+
+    template_fields = (*DatabricksSQLStatementsOperator.template_fields, "statement")
+
+    def __init__(self, *, warehouse_name: str, **kwargs: Any) -> None:
+        super().__init__(warehouse_id="", **kwargs)
+        self.warehouse_name = warehouse_name
+
+    def execute(self, context: Any) -> Any:
+        self.warehouse_id = warehouse_id(self._hook, self.warehouse_name)
+        return super().execute(context)
+
+
+def warehouse_id(hook: Any, name: str) -> str:
+    from airflow.providers.databricks.hooks.databricks import LIST_SQL_ENDPOINTS_ENDPOINT
+
+    warehouses = hook._do_api_call(LIST_SQL_ENDPOINTS_ENDPOINT).get("warehouses") or []
+    ids = [warehouse["id"] for warehouse in warehouses if warehouse.get("name") == name]
+    if len(ids) != 1:
+        known = ", ".join(sorted(w.get("name", "?") for w in warehouses)) or "none"
+        found = "no SQL warehouse" if not ids else f"{len(ids)} SQL warehouses"
+        raise LookupError(f"{found} named '{name}' (databricks.gold_warehouse); the workspace has: {known}")
+    return str(ids[0])
+
+
+def databricks_operator(config: LakehouseConfig, spec: StageTask, **task_kwargs: Any) -> BaseOperator:
+    env_name, environment = config.env_name, config.require_environment()
     settings = environment.databricks
     assert settings is not None, "validated: target databricks has a databricks section"
     if spec.stage == "dq_gate":
@@ -72,6 +109,19 @@ def databricks_operator(env_name: str, environment: Environment, spec: StageTask
                 "arguments": dict(spec.arguments),
                 "conn_id": environment.connections.databricks,
             },
+            **task_kwargs,
+        )
+    if spec.stage == "gold" and settings.gold_warehouse:
+        parts = sql_files.gold_statements(
+            config, spec.arguments["table"], str, f"DATE'{LOGICAL_DATE}'", materialise_views=False
+        )
+        return LakehouseSqlStatementsOperator(
+            task_id=spec.task_id,
+            statement=sql_files.script(parts),
+            warehouse_name=settings.gold_warehouse,
+            databricks_conn_id=environment.connections.databricks,
+            deferrable=True,
+            polling_period_seconds=settings.poll_seconds,
             **task_kwargs,
         )
     job_key = JOB_OF_STAGE[spec.stage]

@@ -10,7 +10,6 @@ from typing import Any
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from lakehouse.config.models import Environment
 from lakehouse.targets import LOGICAL_DATE, StageTask
 from lakehouse.targets.gate import DqGateFailure, evaluate_dq_gate
 
@@ -37,7 +36,7 @@ def check_dq_gate(env: str, logical_date: str, arguments: Mapping[str, str], ti:
     return evaluate_dq_gate(env, logical_date, arguments, metrics)
 
 
-def local_operator(env_name: str, environment: Environment, spec: StageTask, **task_kwargs: Any) -> PythonOperator:
+def local_operator(env_name: str, spec: StageTask, **task_kwargs: Any) -> PythonOperator:
     op_kwargs = {"env": env_name, "logical_date": LOGICAL_DATE, "arguments": dict(spec.arguments)}
     if spec.stage == "dq_gate":
         return PythonOperator(task_id=spec.task_id, python_callable=check_dq_gate, op_kwargs=op_kwargs, **task_kwargs)
