@@ -74,6 +74,25 @@ fetch_delta_jars() {
     done
 }
 
+# The tests run Airflow on PostgreSQL, as a deployment does. Debian keeps the server's programs in
+# /usr/lib/postgresql/<version>/bin; the package is installed when root or sudo allows it.
+ensure_postgres() {
+    if command -v pg_ctl >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; then
+        return 0
+    fi
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then
+        sudo -n true 2>/dev/null || sudo=missing
+        [ "$sudo" = missing ] || sudo="sudo -n"
+    fi
+    if [ "$sudo" = missing ] || ! command -v apt-get >/dev/null 2>&1; then
+        die "the tests need a PostgreSQL server (pg_ctl): install it, e.g. 'apt-get install postgresql'"
+    fi
+    say "installing the PostgreSQL server (Debian package postgresql)"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql </dev/null >/dev/null
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     setup_venv
     say "ready: $VENV/bin/lakehouse"

@@ -4,6 +4,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 setup_venv
+ensure_postgres
 cd "$ROOT"
 export PATH="$VENV/bin:$PATH"
 

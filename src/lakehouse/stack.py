@@ -1,0 +1,233 @@
+"""Airflow as a deployment runs it, on one machine without Docker: PostgreSQL as the metadata
+database, then the api-server, scheduler, dag-processor and triggerer as separate processes.
+
+PostgreSQL comes from the operating system's packages (Debian: ``postgresql``). It refuses to run
+as root, so under root the cluster belongs to the ``postgres`` user and lives in a folder that user
+can reach."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lakehouse.airflow_home import airflow_environ
+
+AIRFLOW_PROCESSES = ("api-server", "scheduler", "dag-processor", "triggerer")
+ADMIN = "admin"
+
+
+class StackError(RuntimeError):
+    """A part of the stack is missing or did not come up; the message says which and where its log is."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def postgres_bin() -> Path:
+    """The folder of ``initdb`` and ``pg_ctl``: on PATH, else Debian's versioned folder."""
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        return Path(on_path).parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3]))
+    if not versions:
+        raise StackError("PostgreSQL server not found (no pg_ctl): install it, e.g. 'apt-get install postgresql'")
+    return versions[-1].parent
+
+
+@dataclass
+class Postgres:
+    """A PostgreSQL cluster of our own on 127.0.0.1, trusting local connections only."""
+
+    folder: Path
+    port: int = field(default_factory=free_port)
+    database: str = "airflow"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg2://airflow@127.0.0.1:{self.port}/{self.database}"
+
+    def _run(self, *command: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        result = subprocess.run([*prefix, *command], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise StackError(f"{' '.join(command[:2])} failed:\n{result.stdout}{result.stderr}")
+
+    def start(self) -> None:
+        bin_dir = postgres_bin()
+        data = self.folder / "data"
+        if os.geteuid() == 0:
+            closed = [p for p in self.folder.resolve().parents if p.exists() and not p.stat().st_mode & 0o001]
+            if closed:
+                raise StackError(f"the postgres user cannot reach {self.folder}: {closed[0]} is not world-searchable")
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.folder.chmod(0o755)
+            shutil.chown(self.folder, "postgres")
+        if not (data / "PG_VERSION").exists():
+            self._run(str(bin_dir / "initdb"), "-D", str(data), "-U", "airflow", "--auth=trust", "-E", "UTF8")
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
+        log = str(self.folder / "postgres.log")
+        self._run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", log, "-o", options, "-w", "start")
+        import psycopg2
+
+        connection = psycopg2.connect(host="127.0.0.1", port=self.port, user="airflow", dbname="postgres")
+        try:
+            connection.autocommit = True  # CREATE DATABASE cannot run in a transaction
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,))
+                if cursor.fetchone() is None:
+                    cursor.execute(f'CREATE DATABASE "{self.database}"')
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        data = self.folder / "data"
+        if (data / "postmaster.pid").exists():
+            self._run(str(postgres_bin() / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+
+
+@dataclass
+class AirflowStack:
+    """The four Airflow processes against a metadata database, each logging to ``home/logs``."""
+
+    home: Path
+    database_url: str
+    environ: Mapping[str, str] = field(default_factory=dict)
+    """Extra environment of every process (the lakehouse environment, connections...)."""
+    port: int = field(default_factory=free_port)
+    password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _token: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def process_environ(self) -> dict[str, str]:
+        passwords = self.home / "passwords.json"
+        return airflow_environ(
+            {
+                **os.environ,
+                **self.environ,
+                "AIRFLOW_HOME": str(self.home),
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.database_url,
+                "AIRFLOW__API__BASE_URL": self.url,
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
+                # Shared by the api-server that checks task tokens and the scheduler that issues them.
+                "AIRFLOW__API_AUTH__JWT_SECRET": self._secret("jwt_secret"),
+                "AIRFLOW__API__SECRET_KEY": self._secret("secret_key"),
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+            }
+        )
+
+    def _secret(self, name: str) -> str:
+        path = self.home / f".{name}"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text()
+
+    def start(self, timeout: float = 180.0) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "logs").mkdir(exist_ok=True)
+        (self.home / "passwords.json").write_text(json.dumps({ADMIN: self.password}))
+        environ = self.process_environ()
+        airflow = str(Path(sys.executable).with_name("airflow"))
+        migrate = subprocess.run([airflow, "db", "migrate"], env=environ, capture_output=True, text=True)
+        if migrate.returncode != 0:
+            raise StackError(f"airflow db migrate failed:\n{migrate.stdout[-2000:]}{migrate.stderr[-4000:]}")
+        for name in AIRFLOW_PROCESSES:
+            arguments = ["--host", "127.0.0.1", "--port", str(self.port)] if name == "api-server" else []
+            log = (self.home / "logs" / f"{name}.log").open("ab")
+            self.processes[name] = subprocess.Popen(
+                [airflow, name, *arguments], env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.wait_healthy(timeout)
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        """A call of the REST API (``/api/v2/...``) as the admin user; the decoded JSON answer."""
+        if self._token is None:
+            self._token = self._call("POST", "/auth/token", {"username": ADMIN, "password": self.password})[
+                "access_token"
+            ]
+        return self._call(method, path, body, {"Authorization": f"Bearer {self._token}"})
+
+    def _call(self, method: str, path: str, body: Any, headers: Mapping[str, str] | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json", **(headers or {})}
+        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                answer = response.read()
+        except urllib.error.HTTPError as error:
+            raise StackError(f"{method} {path}: {error.code} {error.read().decode(errors='replace')}") from None
+        return json.loads(answer) if answer else None
+
+    def log(self, name: str) -> str:
+        return (self.home / "logs" / f"{name}.log").read_text(errors="replace")
+
+    def wait_healthy(self, timeout: float) -> None:
+        """Until the api-server answers and reports the scheduler, dag-processor and triggerer healthy."""
+        deadline = time.monotonic() + timeout
+        health: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise StackError(f"airflow {name} exited ({process.returncode}):\n{self.log(name)[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v2/monitor/health", timeout=5) as response:
+                    health = json.load(response)
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(1)
+                continue
+            parts = ("metadatabase", "scheduler", "triggerer", "dag_processor")
+            if all((health.get(part) or {}).get("status") == "healthy" for part in parts):
+                return
+            time.sleep(1)
+        raise StackError(f"the Airflow stack was not healthy after {timeout:.0f} s: {health}")
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+
+
+@contextmanager
+def running_stack(folder: Path, environ: Mapping[str, str] | None = None) -> Iterator[AirflowStack]:
+    """PostgreSQL and Airflow under ``folder`` (``postgres/``, ``airflow/``), stopped on exit."""
+    postgres = Postgres(folder / "postgres")
+    postgres.start()
+    try:
+        stack = AirflowStack(folder / "airflow", postgres.url, dict(environ or {}))
+        try:
+            stack.start()
+            yield stack
+        finally:
+            stack.stop()
+    finally:
+        postgres.stop()
