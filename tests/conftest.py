@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -25,6 +26,7 @@ os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
 os.environ.pop("LAKEHOUSE_ENV", None)
 os.environ.pop("LAKEHOUSE_CONFIG_DIR", None)
 from lakehouse.airflow_home import airflow_environ  # noqa: E402
+from tests.receivers import HttpReceiver, SmtpInbox, pagerduty_answer  # noqa: E402
 
 os.environ.update(airflow_environ())
 
@@ -85,3 +87,37 @@ def spark() -> Iterator[Any]:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+TEAMS_WEBHOOK_SECRET = "sig-4f7c1e9a2b"
+"""The signature part of the test Teams webhook URL: a secret that must never show up anywhere."""
+PAGERDUTY_ROUTING_KEY = "R0UT1NG-K3Y-5ecret"
+
+
+@pytest.fixture
+def smtp_inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpInbox]:
+    """A real SMTP server behind ``smtp_default``."""
+    inbox = SmtpInbox().start()
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", inbox.connection())
+    yield inbox
+    inbox.stop()
+
+
+@pytest.fixture
+def teams_webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpReceiver]:
+    """An HTTP receiver behind ``teams_default``, as a Teams incoming webhook answers."""
+    receiver = HttpReceiver().start()
+    url = f"{receiver.url}/webhookb2/{TEAMS_WEBHOOK_SECRET}"
+    monkeypatch.setenv("AIRFLOW_CONN_TEAMS_DEFAULT", json.dumps({"conn_type": "http", "password": url}))
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def pagerduty_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpReceiver]:
+    """An HTTP receiver behind ``pagerduty_default``, answering as the Events API v2 does."""
+    receiver = HttpReceiver(pagerduty_answer).start()
+    connection = {"conn_type": "pagerduty_events", "host": receiver.url, "password": PAGERDUTY_ROUTING_KEY}
+    monkeypatch.setenv("AIRFLOW_CONN_PAGERDUTY_DEFAULT", json.dumps(connection))
+    yield receiver
+    receiver.stop()

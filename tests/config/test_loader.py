@@ -265,9 +265,9 @@ LOCAL = "config/variables/local.yaml"
         ),
         pytest.param(
             "variables/local.yaml",
-            ["alerts", "routes", "failure"],
+            ["alerts", "routes", "critical"],
             ["log", "sms"],
-            "alerts.routes.failure[1]: Input should be 'log' or 'email' (got 'sms')",
+            "alerts.routes.critical[1]: Input should be 'log', 'email', 'teams' or 'pagerduty' (got 'sms')",
             id="env-unknown-alert-channel",
         ),
         pytest.param(
@@ -287,7 +287,7 @@ LOCAL = "config/variables/local.yaml"
         pytest.param(
             "variables/local.yaml",
             ["alerts"],
-            {"routes": {"failure": ["email"]}},
+            {"routes": {"critical": ["email"]}},
             "alerts: a route sends email but 'email_to' is empty",
             id="env-email-route-without-recipients",
         ),

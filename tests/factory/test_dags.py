@@ -12,7 +12,7 @@ from airflow.sdk import AssetAll, CronTriggerTimetable, DeadlineReference
 from airflow.sdk.definitions.deadline import DagRunQueuedAtDeadline
 from airflow.sdk.exceptions import ParamValidationError
 
-from lakehouse.alerts import FailureNotifier
+from lakehouse.alerts import TaskAlertNotifier
 from lakehouse.config import load_config
 from lakehouse.factory import gold_dag, ingest_dags, maintenance_dag, rag_dag
 from lakehouse.targets import LOGICAL_DATE
@@ -138,11 +138,21 @@ def test_deadline_from_config_calls_the_routed_callback(env: str, dags: dict, da
     assert deadline.reference == DeadlineReference.DAGRUN_QUEUED_AT
     assert deadline.callback.path == "lakehouse.alerts.deadline_missed"
     kwargs = deadline.callback.kwargs
-    assert kwargs["env"] == env and kwargs["dag_id"] == dag_id
-    assert kwargs["channels"] == (["log"] if env == "local" else ["log", "email"])
+    route = kwargs["route"]
+    assert kwargs["dag_id"] == dag_id and route["env"] == env and route["severity"] == "critical"
+    assert (
+        route["channels"]
+        == {
+            "local": ["log", "email"],
+            "dev": ["log", "email"],
+            "test": ["log", "email", "teams"],
+            "prod": ["log", "email", "teams", "pagerduty"],
+        }[env]
+    )
+    assert route["system"] == ("jarvis" if dag_id == "lakehouse_ingest_jarvis" else None)
 
 
-def test_retries_with_exponential_backoff_and_failure_notifier_on_every_task(env: str, dags: dict) -> None:
+def test_retries_with_exponential_backoff_and_alert_notifiers_on_every_task(env: str, dags: dict) -> None:
     retries = {"local": 1, "dev": 2, "test": 2, "prod": 3}[env]
     delay = timedelta(seconds=30) if env == "local" else timedelta(minutes=5)
     for dag in dags.values():
@@ -151,10 +161,12 @@ def test_retries_with_exponential_backoff_and_failure_notifier_on_every_task(env
             assert task.retry_delay == delay
             assert task.retry_exponential_backoff == 2.0
             assert task.max_retry_delay == (timedelta(minutes=5) if env == "local" else timedelta(hours=1))
-            (notifier,) = task.on_failure_callback
-            assert isinstance(notifier, FailureNotifier)
-            assert notifier.env == env
-            assert notifier.route.channels == (("log",) if env == "local" else ("log", "email"))
+            (failure,) = task.on_failure_callback
+            (retry,) = task.on_retry_callback
+            assert isinstance(failure, TaskAlertNotifier) and isinstance(retry, TaskAlertNotifier)
+            assert (failure.event, failure.route.env, failure.route.severity) == ("failure", env, "critical")
+            assert (retry.event, retry.route.severity) == ("retry", "warning")
+            assert retry.route.channels == (("log", "teams") if env == "prod" else ("log",))
 
 
 def test_owner_and_tags(env: str, dags: dict) -> None:

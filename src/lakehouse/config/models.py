@@ -385,9 +385,15 @@ class Catalogs(StrictModel):
 
 
 class Connections(StrictModel):
+    """Airflow connection ids; their secrets come from the secrets backend, never from config."""
+
     databricks: str = "databricks_default"
     smtp: str = "smtp_default"
     spark: str = "spark_default"
+    teams: str = "teams_default"
+    """HTTP connection whose password is the Teams incoming webhook's URL."""
+    pagerduty: str = "pagerduty_default"
+    """PagerDuty Events connection whose password is the integration (routing) key."""
 
 
 class DatabricksJobs(StrictModel):
@@ -465,23 +471,36 @@ class RagSettings(StrictModel):
         return self
 
 
-AlertChannel = Literal["log", "email"]
+AlertChannel = Literal["log", "email", "teams", "pagerduty"]
+Severity = Literal["critical", "error", "warning", "info"]
+"""PagerDuty's severities; a route is chosen by severity, and a page carries it."""
+AlertEvent = Literal["retry", "failure", "deadline_miss"]
 
 
-class AlertRoutes(StrictModel):
-    failure: tuple[AlertChannel, ...] = ("log",)
-    deadline_miss: tuple[AlertChannel, ...] = ("log",)
+class AlertSeverities(StrictModel):
+    """How severe each event is in this environment."""
+
+    retry: Severity = "warning"
+    """A try failed and another will follow."""
+    failure: Severity = "critical"
+    """A task failed with its retries exhausted."""
+    deadline_miss: Severity = "critical"
+    """A DAG run did not finish within its deadline of being queued."""
 
 
 class Alerts(StrictModel):
     email_to: tuple[str, ...] = ()
     email_from: str = "lakehouse-alerts@localhost"
-    routes: AlertRoutes = AlertRoutes()
+    severity: AlertSeverities = AlertSeverities()
+    routes: dict[Severity, tuple[AlertChannel, ...]] = {}
+    """The channels of each severity; a severity with no route goes to the log only."""
+
+    def channels(self, event: AlertEvent) -> tuple[AlertChannel, ...]:
+        return self.routes.get(getattr(self.severity, event), ("log",))
 
     @model_validator(mode="after")
     def _email_needs_recipients(self) -> Alerts:
-        uses_email = "email" in self.routes.failure or "email" in self.routes.deadline_miss
-        if uses_email and not self.email_to:
+        if any("email" in channels for channels in self.routes.values()) and not self.email_to:
             raise ValueError("a route sends email but 'email_to' is empty")
         return self
 

@@ -19,9 +19,9 @@ from airflow.sdk import (  # type: ignore[attr-defined]  # lazily exported names
     TaskGroup,
 )
 
-from lakehouse.alerts import FailureNotifier, deadline_missed
+from lakehouse.alerts import Route, TaskAlertNotifier, deadline_missed
 from lakehouse.config import LakehouseConfig, load_config
-from lakehouse.config.models import Environment, Schedule
+from lakehouse.config.models import AlertEvent, Environment, Schedule
 from lakehouse.factory import docs
 from lakehouse.naming import (
     GOLD_DAG_ID,
@@ -82,32 +82,18 @@ class _Builder:
         tags: Sequence[str],
         doc_md: str,
         params: dict[str, Param],
+        system: str | None = None,
     ) -> DAG:
         environment = self.environment
         retries = environment.retries
-        alerts = environment.alerts
-        notifier = FailureNotifier(
-            env=self.env_name,
-            channels=alerts.routes.failure,
-            email_to=alerts.email_to,
-            email_from=alerts.email_from,
-            smtp_conn_id=environment.connections.smtp,
-        )
+        retry, failure, deadline_miss = (self.route(event, system) for event in ("retry", "failure", "deadline_miss"))
         # Queued-at, not logical date: a backfill of last month must not count as a missed deadline.
         alert = DeadlineAlert(
             reference=DeadlineReference.DAGRUN_QUEUED_AT,
             interval=deadline,
             callback=AsyncCallback(
                 deadline_missed,
-                kwargs={
-                    "env": self.env_name,
-                    "dag_id": dag_id,
-                    "deadline": str(deadline),
-                    "channels": list(alerts.routes.deadline_miss),
-                    "email_to": list(alerts.email_to),
-                    "email_from": alerts.email_from,
-                    "smtp_conn_id": environment.connections.smtp,
-                },
+                kwargs={"dag_id": dag_id, "deadline": str(deadline), "route": deadline_miss.as_kwargs()},
             ),
         )
         start = environment.start_date
@@ -128,8 +114,23 @@ class _Builder:
                 "retry_delay": retries.retry_delay,
                 "retry_exponential_backoff": retries.exponential_backoff,
                 "max_retry_delay": retries.max_retry_delay,
-                "on_failure_callback": [notifier],
+                "on_retry_callback": [TaskAlertNotifier(event="retry", route=retry)],
+                "on_failure_callback": [TaskAlertNotifier(event="failure", route=failure)],
             },
+        )
+
+    def route(self, event: AlertEvent, system: str | None) -> Route:
+        alerts, connections = self.environment.alerts, self.environment.connections
+        return Route(
+            env=self.env_name,
+            severity=getattr(alerts.severity, event),
+            channels=alerts.channels(event),
+            system=system,
+            email_to=alerts.email_to,
+            email_from=alerts.email_from,
+            smtp_conn_id=connections.smtp,
+            teams_conn_id=connections.teams,
+            pagerduty_conn_id=connections.pagerduty,
         )
 
     def task(self, spec: StageTask, **kwargs: Any) -> Any:
@@ -150,6 +151,7 @@ class _Builder:
             ),
             doc_md=docs.ingest_doc(self.env_name, self.environment, name, system, silver),
             params=_params(system=Param(name, type="string", enum=[name], title="Source system")),
+            system=name,
         )
         with dag:
             for entity in system.entities:
