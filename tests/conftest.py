@@ -121,3 +121,12 @@ def pagerduty_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpReceiver]:
     monkeypatch.setenv("AIRFLOW_CONN_PAGERDUTY_DEFAULT", json.dumps(connection))
     yield receiver
     receiver.stop()
+
+
+@pytest.fixture
+def searchable_folder() -> Iterator[Path]:
+    """A folder the postgres user can reach when the tests run as root (pytest's are private)."""
+    folder = Path(tempfile.mkdtemp(prefix="lakehouse-stack-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

@@ -181,6 +181,28 @@ class AirflowStack:
             raise StackError(f"{method} {path}: {error.code} {error.read().decode(errors='replace')}") from None
         return json.loads(answer) if answer else None
 
+    def wait_for_dag(self, dag_id: str, timeout: float = 180) -> None:
+        """Until the dag-processor has parsed ``dag_id``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(dag["dag_id"] == dag_id for dag in self.api("GET", "/api/v2/dags?limit=1000")["dags"]):
+                return
+            time.sleep(1)
+        raise StackError(f"{dag_id} was not parsed within {timeout:.0f} s:\n{self.log('dag-processor')[-3000:]}")
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 600) -> tuple[str, dict[str, set[str]]]:
+        """The run's final state and every state each task was seen in, polling twice a second."""
+        seen: dict[str, set[str]] = {}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for ti in self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]:
+                seen.setdefault(ti["task_id"], set()).add(ti["state"])
+            state = self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["state"]
+            if state in ("success", "failed"):
+                return state, seen
+            time.sleep(0.5)
+        raise StackError(f"{dag_id} {run_id} did not finish within {timeout:.0f} s; tasks seen: {seen}")
+
     def log(self, name: str) -> str:
         return (self.home / "logs" / f"{name}.log").read_text(errors="replace")
 
