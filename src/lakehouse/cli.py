@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from lakehouse.config import (
     ENV_VAR,
@@ -234,6 +235,75 @@ def _jobs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _env(args: argparse.Namespace) -> int:
+    from lakehouse import airflow_objects
+
+    env = args.env or selected_env()
+    config = load_config(env)
+    config.raise_for_issues()
+    if args.action == "show":
+        return _env_show(env, config)
+    from lakehouse.airflow_api import AirflowApi
+
+    api = AirflowApi.from_environment(args.airflow_url)
+    changes = airflow_objects.plan(config, api)
+    counts = {action: sum(c.action == action for c in changes) for action in ("create", "update", "unchanged")}
+    print(f"environment {env} in the Airflow at {api.url}: " + ", ".join(f"{n} to {a}" for a, n in counts.items()))
+    if args.dry_run:
+        for change in changes:
+            print(f"  {change.describe()}")
+        return 0
+    airflow_objects.apply(changes, api, report=lambda line: print(f"  {line}"))
+    return 0
+
+
+def _env_show(env: str, config: LakehouseConfig) -> int:
+    from lakehouse.airflow_home import airflow_environ
+
+    os.environ.update(airflow_environ({**os.environ, ENV_VAR: env}))
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.models.connection import Connection
+    from airflow.models.variable import Variable
+
+    from lakehouse import airflow_objects
+
+    def lookup(kind: str, key: str) -> Any:
+        if kind == "variable":
+            return Variable.get(key, default_var=None)
+        try:
+            return Connection.get_connection_from_secrets(key)
+        except AirflowNotFoundException:
+            return None
+
+    for line in airflow_objects.seen_by_tasks(config, lookup):
+        print(line)
+    return 0
+
+
+def _stack(args: argparse.Namespace) -> int:
+    from lakehouse import airflow_objects
+    from lakehouse.stack import running_stack, stack_folder
+
+    env = args.env or selected_env()
+    config = load_config(env)
+    config.raise_for_issues()
+    folder = Path(args.folder) if args.folder else stack_folder()
+    print(f"starting PostgreSQL and Airflow under {folder} (environment '{env}')", flush=True)
+    with running_stack(folder, {ENV_VAR: env}, port=args.port) as stack:
+        changes = airflow_objects.plan(config, stack.api)
+        airflow_objects.apply(changes, stack.api, report=lambda line: print(f"  {line}"))
+        print(f"Airflow is up at {stack.url}: user admin, password {stack.password} (in {stack.home}/passwords.json)")
+        print("Ctrl-C stops it; the database and logs stay for the next start.", flush=True)
+        try:
+            while all(process.poll() is None for process in stack.processes.values()):
+                time.sleep(2)
+        except KeyboardInterrupt:
+            print("stopping", flush=True)
+            return 0
+    print("an Airflow process exited; its log is under " + str(folder / "airflow" / "logs"), file=sys.stderr)
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lakehouse", description="Config-driven Airflow lakehouse on Delta Lake.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -273,6 +343,29 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_argument("--wheel", required=True, help="the built wheel (dist/*.whl); uploaded to databricks.artifacts")
     jobs.add_argument("--dry-run", action="store_true", help="print what would change and change nothing")
     jobs.set_defaults(handler=_jobs)
+
+    env = commands.add_parser(
+        "env", help="an environment's Airflow Variables and connection shells: apply them, or show what tasks see"
+    )
+    env.add_argument("action", choices=["apply", "show"], help="apply: write into a running Airflow; show: print")
+    env.add_argument("--env", help="environment (default: $LAKEHOUSE_ENV or local)")
+    env.add_argument("--dry-run", action="store_true", help="apply: print what would change and change nothing")
+    env.add_argument(
+        "--airflow-url",
+        help="apply: the Airflow API server (default: $AIRFLOW_API_URL or http://127.0.0.1:8080); credentials "
+        "from $AIRFLOW_API_TOKEN, or $AIRFLOW_API_USERNAME and $AIRFLOW_API_PASSWORD",
+    )
+    env.set_defaults(handler=_env)
+
+    stack = commands.add_parser(
+        "stack",
+        help="run Airflow as a deployment does, without Docker: PostgreSQL, api-server, scheduler, "
+        "dag-processor and triggerer, with the environment applied; Ctrl-C stops it",
+    )
+    stack.add_argument("--env", help="environment the DAGs are built for (default: $LAKEHOUSE_ENV or local)")
+    stack.add_argument("--port", type=int, default=8080, help="API server and UI port (default: 8080)")
+    stack.add_argument("--folder", help="where the database, logs and Airflow home live (default: .stack/)")
+    stack.set_defaults(handler=_stack)
 
     airflow = commands.add_parser(
         "airflow",

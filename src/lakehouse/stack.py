@@ -7,6 +7,7 @@ can reach."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -21,10 +22,13 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from lakehouse.airflow_api import AirflowApi
 from lakehouse.airflow_home import airflow_environ
+from lakehouse.locations import project_root
 
 AIRFLOW_PROCESSES = ("api-server", "scheduler", "dag-processor", "triggerer")
 ADMIN = "admin"
@@ -113,7 +117,6 @@ class AirflowStack:
     port: int = field(default_factory=free_port)
     password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-    _token: str | None = None
 
     @property
     def url(self) -> str:
@@ -162,24 +165,10 @@ class AirflowStack:
             )
         self.wait_healthy(timeout)
 
-    def api(self, method: str, path: str, body: Any = None) -> Any:
-        """A call of the REST API (``/api/v2/...``) as the admin user; the decoded JSON answer."""
-        if self._token is None:
-            self._token = self._call("POST", "/auth/token", {"username": ADMIN, "password": self.password})[
-                "access_token"
-            ]
-        return self._call(method, path, body, {"Authorization": f"Bearer {self._token}"})
-
-    def _call(self, method: str, path: str, body: Any, headers: Mapping[str, str] | None = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json", **(headers or {})}
-        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                answer = response.read()
-        except urllib.error.HTTPError as error:
-            raise StackError(f"{method} {path}: {error.code} {error.read().decode(errors='replace')}") from None
-        return json.loads(answer) if answer else None
+    @cached_property
+    def api(self) -> AirflowApi:
+        """The REST API as the admin user, e.g. ``stack.api("GET", "/api/v2/dags")``."""
+        return AirflowApi(self.url, ADMIN, self.password)
 
     def wait_for_dag(self, dag_id: str, timeout: float = 180) -> None:
         """Until the dag-processor has parsed ``dag_id``."""
@@ -239,13 +228,26 @@ class AirflowStack:
         self.processes.clear()
 
 
+def stack_folder() -> Path:
+    """``.stack/`` in the checkout; under root a folder of ``/var/tmp``, which the postgres user can reach."""
+    root = project_root()
+    if os.geteuid() != 0:
+        return root / ".stack"
+    return Path("/var/tmp") / f"lakehouse-stack-{hashlib.sha256(str(root).encode()).hexdigest()[:8]}"
+
+
 @contextmanager
-def running_stack(folder: Path, environ: Mapping[str, str] | None = None) -> Iterator[AirflowStack]:
+def running_stack(
+    folder: Path, environ: Mapping[str, str] | None = None, port: int | None = None
+) -> Iterator[AirflowStack]:
     """PostgreSQL and Airflow under ``folder`` (``postgres/``, ``airflow/``), stopped on exit."""
+    if os.geteuid() == 0 and folder.parent == Path("/var/tmp"):
+        folder.mkdir(exist_ok=True)
+        folder.chmod(0o755)
     postgres = Postgres(folder / "postgres")
     postgres.start()
     try:
-        stack = AirflowStack(folder / "airflow", postgres.url, dict(environ or {}))
+        stack = AirflowStack(folder / "airflow", postgres.url, dict(environ or {}), port or free_port())
         try:
             stack.start()
             yield stack

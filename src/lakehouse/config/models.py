@@ -7,8 +7,9 @@ models, such as a DQ rule naming a column of its system's contract, live in ``ch
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
@@ -513,6 +514,46 @@ class Retries(StrictModel):
     max_retry_delay: Duration = timedelta(hours=1)
 
 
+SECRET_WORDS = ("password", "passwd", "secret", "token", "api_key", "apikey", "private_key", "passphrase", "credential")
+"""Names a value must not have in config: secrets live in the secrets backend only."""
+
+
+def _no_secret_names(values: Mapping[str, Any], where: str) -> None:
+    for name in values:
+        if any(word in name.lower() for word in SECRET_WORDS):
+            raise ValueError(f"{where} '{name}' looks like a secret; secrets come from the secrets backend only")
+
+
+class ConnectionShell(StrictModel):
+    """An Airflow connection without its secret: what ``lakehouse env apply`` writes into Airflow.
+    The password (token, key, webhook URL) comes from the secrets backend."""
+
+    conn_type: str = Field(min_length=1)
+    description: str = ""
+    host: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    schema_: str | None = Field(default=None, alias="schema")
+    login: str | None = None
+    extra: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _no_secrets(self) -> ConnectionShell:
+        _no_secret_names(self.extra, "extra key")
+        return self
+
+
+class AirflowObjects(StrictModel):
+    """Non-secret Airflow Variables and connection shells of the environment."""
+
+    variables: dict[str, Any] = {}
+    connections: dict[str, ConnectionShell] = {}
+
+    @model_validator(mode="after")
+    def _no_secrets(self) -> AirflowObjects:
+        _no_secret_names(self.variables, "variable")
+        return self
+
+
 class Environment(StrictModel):
     description: str = ""
     target: Literal["local", "databricks"]
@@ -522,6 +563,7 @@ class Environment(StrictModel):
     databricks: DatabricksSettings | None = None
     local: LocalSettings | None = None
     alerts: Alerts = Alerts()
+    airflow: AirflowObjects = AirflowObjects()
     rag: RagSettings = RagSettings()
     retries: Retries = Retries()
     max_active_runs: int = Field(default=1, ge=1, le=32)
