@@ -93,6 +93,22 @@ ensure_postgres() {
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql </dev/null >/dev/null
 }
 
+# CI checks docker-compose.yaml with Compose's own loader: `docker compose config` where the Compose
+# plugin exists, else compose-go's validator (the library `docker compose` is built on), built with Go.
+COMPOSE_GO_VERSION="v2.16.2"
+ensure_compose_checker() {
+    if docker compose version >/dev/null 2>&1 || [ -x "$VENV/bin/compose-spec" ]; then
+        return 0
+    fi
+    command -v go >/dev/null 2>&1 || die "checking docker-compose.yaml needs 'docker compose' or Go (to build compose-go's validator)"
+    say "building compose-go $COMPOSE_GO_VERSION's validator"
+    local bin
+    bin="$(mktemp -d)"
+    GOBIN="$bin" go install "github.com/compose-spec/compose-go/v2/cmd@$COMPOSE_GO_VERSION" </dev/null
+    mv "$bin/cmd" "$VENV/bin/compose-spec"
+    rmdir "$bin"
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     setup_venv
     say "ready: $VENV/bin/lakehouse"

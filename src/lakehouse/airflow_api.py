@@ -8,13 +8,15 @@ import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-URL_VAR, TOKEN_VAR, USERNAME_VAR, PASSWORD_VAR = (
+URL_VAR, TOKEN_VAR, USERNAME_VAR, PASSWORD_VAR, PASSWORD_FILE_VAR = (
     "AIRFLOW_API_URL",
     "AIRFLOW_API_TOKEN",
     "AIRFLOW_API_USERNAME",
     "AIRFLOW_API_PASSWORD",
+    "AIRFLOW_API_PASSWORD_FILE",
 )
 
 
@@ -34,19 +36,20 @@ class AirflowApi:
     @classmethod
     def from_environment(cls, url: str | None = None) -> AirflowApi:
         """``AIRFLOW_API_URL`` (default ``http://127.0.0.1:8080``), then ``AIRFLOW_API_TOKEN`` or
-        ``AIRFLOW_API_USERNAME`` and ``AIRFLOW_API_PASSWORD``."""
-        return cls(
-            (url or os.environ.get(URL_VAR) or "http://127.0.0.1:8080").rstrip("/"),
-            os.environ.get(USERNAME_VAR),
-            os.environ.get(PASSWORD_VAR),
-            os.environ.get(TOKEN_VAR),
-        )
+        ``AIRFLOW_API_USERNAME`` and ``AIRFLOW_API_PASSWORD``; or, for the simple auth manager's users,
+        ``AIRFLOW_API_PASSWORD_FILE``: its passwords file (``{"user": "password"}``)."""
+        username, password = os.environ.get(USERNAME_VAR), os.environ.get(PASSWORD_VAR)
+        passwords = os.environ.get(PASSWORD_FILE_VAR)
+        if password is None and passwords and username:
+            password = json.loads(Path(passwords).read_text(encoding="utf-8")).get(username)
+        url = (url or os.environ.get(URL_VAR) or "http://127.0.0.1:8080").rstrip("/")
+        return cls(url, username, password, os.environ.get(TOKEN_VAR))
 
     def __call__(self, method: str, path: str, body: Any = None) -> Any:
         """The decoded JSON answer of one call, e.g. ``api("GET", "/api/v2/dags")``."""
         if self.token is None:
             if not (self.username and self.password):
-                missing = f"set {TOKEN_VAR}, or {USERNAME_VAR} and {PASSWORD_VAR}"
+                missing = f"set {TOKEN_VAR}, or {USERNAME_VAR} and {PASSWORD_VAR} (or {PASSWORD_FILE_VAR})"
                 raise AirflowApiError("POST", "/auth/token", 401, missing)
             answer = self._send("POST", "/auth/token", {"username": self.username, "password": self.password}, {})
             self.token = str(answer["access_token"])
