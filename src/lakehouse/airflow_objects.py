@@ -38,7 +38,7 @@ def connections(config: LakehouseConfig) -> dict[str, dict[str, Any]]:
     for conn_id, shell in config.require_environment().airflow.connections.items():
         fields = shell.model_dump(by_alias=True)
         fields["extra"] = json.dumps(fields["extra"], sort_keys=True) if fields["extra"] else None
-        shells[conn_id] = {name: fields[name] or None for name in SHELL_FIELDS} | {"conn_type": shell.conn_type}
+        shells[conn_id] = {name: fields[name] or None for name in SHELL_FIELDS}
     return shells
 
 

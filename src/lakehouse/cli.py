@@ -353,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument(
         "--airflow-url",
         help="apply: the Airflow API server (default: $AIRFLOW_API_URL or http://127.0.0.1:8080); credentials "
-        "from $AIRFLOW_API_TOKEN, or $AIRFLOW_API_USERNAME and $AIRFLOW_API_PASSWORD",
+        "from $AIRFLOW_API_TOKEN, or $AIRFLOW_API_USERNAME with $AIRFLOW_API_PASSWORD or $AIRFLOW_API_PASSWORD_FILE",
     )
     env.set_defaults(handler=_env)
 
