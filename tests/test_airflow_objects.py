@@ -3,8 +3,10 @@ updates only what config changed and keeps the password Airflow has; ``env show`
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -78,7 +80,8 @@ def test_a_secret_in_config_is_refused(config_copy: ConfigCopy) -> None:
 def test_show_prints_what_tasks_see_with_secrets_masked(
     airflow_db: Path, teams_webhook: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["env", "show", "--env", "prod"]) == 0
+    with mock.patch.dict(os.environ):  # the command points this process's Airflow at the environment
+        assert main(["env", "show", "--env", "prod"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("environment prod (databricks)\n")
     assert "connection teams_default (teams): conn_type='http', password='***'" in out

@@ -78,7 +78,7 @@ def test_the_stack_runs_triggered_backfilled_and_failing_runs_and_sends_their_al
     for first in (date(2026, 3, 1), date(2026, 3, 3)):  # two days each: 1 to 4 March
         write_demo_data(systems, tmp_path / "landing", 500, 11, first)
 
-    with running_stack(searchable_folder) as stack:
+    with running_stack(searchable_folder, {"LAKEHOUSE_ENV": "local"}) as stack:
         stack.wait_for_dag(DAG_ID)
         # Unpausing starts the run of the latest 04:00 in Sydney at once, whose extract never lands here.
         stack.api("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
