@@ -14,7 +14,7 @@ from typing import Any
 
 from lakehouse.airflow_api import AirflowApi, AirflowApiError
 from lakehouse.config import LakehouseConfig
-from lakehouse.config.models import SECRET_WORDS
+from lakehouse.config.models import looks_secret
 
 SHELL_FIELDS = ("conn_type", "description", "host", "port", "schema", "login", "extra")
 MASK = "***"
@@ -64,12 +64,8 @@ class Change:
 
 def _shown(kind: str, key: str, value: Any) -> str:
     if kind == "variable":
-        return MASK if _secret_name(key) else repr(value)
+        return MASK if looks_secret(key) else repr(value)
     return ", ".join(f"{name}={item!r}" for name, item in value.items() if item is not None)
-
-
-def _secret_name(name: str) -> bool:
-    return any(word in name.lower() for word in SECRET_WORDS)
 
 
 def _get(api: AirflowApi, path: str) -> Any | None:
@@ -129,7 +125,7 @@ def seen_by_tasks(config: LakehouseConfig, lookup: Callable[[str, str], Any]) ->
     lines = [f"environment {config.env_name} ({config.require_environment().target})"]
     for key in variables(config):
         value = lookup("variable", key)
-        shown = "(not set)" if value is None else MASK if _secret_name(key) else repr(value)
+        shown = "(not set)" if value is None else MASK if looks_secret(key) else repr(value)
         lines.append(f"variable {key} = {shown}")
     for role, conn_id in config.require_environment().connections.model_dump().items():
         connection = lookup("connection", conn_id)
@@ -155,4 +151,4 @@ def _masked_connection(connection: Any) -> str:
 
 
 def _masked_extra(extra: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: MASK if _secret_name(key) else value for key, value in extra.items()}
+    return {key: MASK if looks_secret(key) else value for key, value in extra.items()}

@@ -518,9 +518,13 @@ SECRET_WORDS = ("password", "passwd", "secret", "token", "api_key", "apikey", "p
 """Names a value must not have in config: secrets live in the secrets backend only."""
 
 
+def looks_secret(name: str) -> bool:
+    return any(word in name.lower() for word in SECRET_WORDS)
+
+
 def _no_secret_names(values: Mapping[str, Any], where: str) -> None:
     for name in values:
-        if any(word in name.lower() for word in SECRET_WORDS):
+        if looks_secret(name):
             raise ValueError(f"{where} '{name}' looks like a secret; secrets come from the secrets backend only")
 
 
