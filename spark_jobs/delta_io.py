@@ -42,6 +42,11 @@ def table(spark: SparkSession, location: str) -> DeltaTable:
     return DeltaTable.forPath(spark, location) if is_path(location) else DeltaTable.forName(spark, location)
 
 
+def version(spark: SparkSession, location: str) -> int:
+    """The table's latest commit version."""
+    return int(table(spark, location).history(1).first()["version"])
+
+
 def sql_name(location: str) -> str:
     """How Spark SQL names the table."""
     return f"delta.`{location}`" if is_path(location) else location

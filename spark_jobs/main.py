@@ -46,7 +46,8 @@ def _dispatch(
     if stage == "silver":
         return stages.run_silver(spark, ctx, arguments["system"], arguments["entity"], logical_date)
     if stage == "gold":
-        return stages.run_gold(spark, ctx, arguments["table"], logical_date)
+        versions = json.loads(arguments.get("silver_versions") or "{}")
+        return stages.run_gold(spark, ctx, arguments["table"], logical_date, versions)
     if stage == "smoke_checks":
         return stages.run_smoke_checks(spark, ctx, logical_date)
     if stage == "rag_index":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -12,7 +12,7 @@ from typing import Any
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from lakehouse import sql_files
+from lakehouse import silver_versions, sql_files
 from lakehouse.config import LakehouseConfig
 from lakehouse.config.models import Environment
 from lakehouse.locations import (
@@ -98,12 +98,16 @@ def run_silver(spark: SparkSession, ctx: StageContext, system_name: str, entity_
         quarantine_location=tables.location(quarantine_table(ctx.environment, system_name)),
         labels={"system": system_name, "entity": entity_name, "logical_date": day.isoformat()},
     )
+    written = [silver_table(ctx.environment, system_name, system, entity_name)]
     xrefs = {}
     for xref in entity.silver.xrefs:
         target = xref_table(ctx.environment, xref)
         gold.run_sql_file(spark, sql_files.sql_dir() / "silver" / f"{xref.table}.sql", sql_resolver(ctx, day, target))
         xrefs[str(target)] = tables.read(spark, target).count()
-    return {**result, "xrefs": xrefs} if xrefs else result
+        written.append(target)
+    # What this date's Gold run reads, however far Silver has moved on by then (lakehouse.silver_versions).
+    versions = {str(table): tables.version(spark, table) for table in written}
+    return {**result, "versions": versions, **({"xrefs": xrefs} if xrefs else {})}
 
 
 class SmokeCheckFailure(RuntimeError):
@@ -114,7 +118,11 @@ def sql_resolver(ctx: StageContext, day: date, this: TableName | None = None) ->
     return sql_files.resolver(ctx.config, ctx.tables.sql, sql_files.sql_date(day), this)
 
 
-def run_gold(spark: SparkSession, ctx: StageContext, table_name: str, day: date) -> dict[str, Any]:
+def run_gold(
+    spark: SparkSession, ctx: StageContext, table_name: str, day: date, versions: Mapping[str, int] | None = None
+) -> dict[str, Any]:
+    """Build one Gold table for ``day``, reading each Silver table at its version in ``versions``
+    (that day's, when the run was started by its Silver) or as it is."""
     (table,) = [t for t in ctx.config.require_pipelines().gold.tables if t.name == table_name]
     target = gold_table(ctx.environment, table)
     parts = sql_files.gold_statements(
@@ -123,6 +131,7 @@ def run_gold(spark: SparkSession, ctx: StageContext, table_name: str, day: date)
         ctx.tables.sql,
         sql_files.sql_date(day),
         materialise_views=ctx.tables.warehouse is not None,  # Spark without a metastore keeps no views
+        as_of=lambda silver: silver_versions.as_of((versions or {}).get(str(silver))),
     )
     gold.run_statements(spark, parts)
     return {"table": str(target), "rows": spark.sql(f"SELECT count(*) AS n FROM {ctx.tables.sql(target)}").first()["n"]}

@@ -51,3 +51,6 @@ class Tables:
 
     def read(self, spark: SparkSession, table: TableName) -> DataFrame:
         return delta_io.read(spark, self.location(table))
+
+    def version(self, spark: SparkSession, table: TableName) -> int:
+        return delta_io.version(spark, self.location(table))

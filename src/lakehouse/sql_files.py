@@ -40,10 +40,15 @@ def sql_date(day: date) -> str:
 
 
 def resolver(
-    config: LakehouseConfig, name_of: Callable[[TableName], str], logical_date: str, this: TableName | None = None
+    config: LakehouseConfig,
+    name_of: Callable[[TableName], str],
+    logical_date: str,
+    this: TableName | None = None,
+    as_of: Callable[[TableName], str] = lambda table: "",
 ) -> Callable[[str], str]:
     """What each placeholder becomes: tables named by ``name_of`` (a path locally, a Unity Catalog
-    name on Databricks), ``logical_date`` as given (a literal, or a template a task renders)."""
+    name on Databricks), ``logical_date`` as given (a literal, or a template a task renders). A
+    Silver or XREF table is followed by ``as_of`` of it (a time-travel clause, or nothing)."""
     environment = config.require_environment()
     gold_tables = {table.name: table for table in config.require_pipelines().gold.tables}
     xrefs = {xref.table: xref_table(environment, xref) for system in config.systems.values() for xref in system.xrefs}
@@ -58,9 +63,10 @@ def resolver(
             system_name, _, entity_name = rest.partition(".")
             system = config.systems.get(system_name)
             if system is not None and entity_name in system.entities:
-                return name_of(silver_table(environment, system_name, system, entity_name))
+                table = silver_table(environment, system_name, system, entity_name)
+                return name_of(table) + as_of(table)
         if layer == "xref" and rest in xrefs:
-            return name_of(xrefs[rest])
+            return name_of(xrefs[rest]) + as_of(xrefs[rest])
         if layer == "gold" and rest in gold_tables:
             return name_of(gold_table(environment, gold_tables[rest]))
         raise KeyError(f"unknown SQL placeholder '{{{{ {name} }}}}'")
@@ -75,13 +81,15 @@ def gold_statements(
     logical_date: str,
     *,
     materialise_views: bool,
+    as_of: Callable[[TableName], str] = lambda table: "",
 ) -> list[str]:
-    """The statements that build one Gold table. A ``kind: view`` file holds only its ``SELECT``;
-    it becomes a view, or a table rebuilt each run where views cannot outlive the session."""
+    """The statements that build one Gold table, reading Silver at ``as_of``. A ``kind: view`` file
+    holds only its ``SELECT``; it becomes a view, or a table rebuilt each run where views cannot
+    outlive the session."""
     (table,) = [t for t in config.require_pipelines().gold.tables if t.name == table_name]
     target = gold_table(config.require_environment(), table)
     text = (sql_dir() / "gold" / f"{table_name}.sql").read_text(encoding="utf-8")
-    parts = statements(render(text, resolver(config, name_of, logical_date, target)))
+    parts = statements(render(text, resolver(config, name_of, logical_date, target, as_of)))
     if table.kind != "view":
         return parts
     select = "\n".join(parts)

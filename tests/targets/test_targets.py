@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from types import SimpleNamespace
+
 import pendulum
 import pytest
 
@@ -12,11 +15,24 @@ from lakehouse.targets.databricks import LakehouseRunNowOperator, LakehouseSqlSt
 from tests.conftest import ConfigCopy
 
 
-def _render(task, params: dict) -> None:
+def _render(task, params: dict, partition_key: str | None = None, events: dict | None = None) -> None:
     # A 04:00 Sydney run: its logical date is still the previous day in UTC.
     logical_date = pendulum.datetime(2026, 2, 1, 17, 0, tz="UTC")
-    context = {"params": params, "ds": "2026-02-01", "logical_date": logical_date, "dag": task.dag, "task": task}
+    context = {
+        "params": params,
+        "ds": "2026-02-01",
+        "logical_date": logical_date,
+        "partition_key": partition_key,
+        "triggering_asset_events": events or {},
+        "dag": task.dag,
+        "task": task,
+    }
     task.render_template_fields(context)
+
+
+def _gate_event(versions: dict[str, int]) -> SimpleNamespace:
+    """What a task reads of a triggering asset event: its extra."""
+    return SimpleNamespace(extra={"business_date": "2026-03-02", "versions": versions})
 
 
 @pytest.mark.parametrize("env", ["local", "prod"])
@@ -54,13 +70,41 @@ def test_gold_runs_on_the_sql_warehouse_where_the_environment_names_one() -> Non
     # Several statements become one SQL script; Unity Catalog names throughout.
     assert dim.statement.startswith("BEGIN\nCREATE TABLE IF NOT EXISTS prod_ep_marts.customer.dim_customer_scd2 (")
     assert "MERGE INTO prod_ep_marts.customer.dim_customer_scd2 AS t" in dim.statement
-    assert "FROM prod_ep_curated.cmdm.customer_silver" in dim.statement and dim.statement.endswith(";\nEND")
+    assert dim.statement.endswith(";\nEND")
     view = prod.get_task("customer_360").statement
     assert view.startswith("CREATE OR REPLACE VIEW prod_ep_marts.customer.customer_360 AS\nSELECT")
-    assert "{{" not in dim.statement + view
+    assert "{{" not in view
 
-    # The statement is a template: the run's business date (the Gold DAG keeps UTC) or the trigger's.
-    for override, expected in ((None, "2026-02-01"), ("2026-01-15", "2026-01-15")):
+    # Silver is read at the version the date's DQ gate announced (the newest of two announcements),
+    # or as it is when the run has no triggering events.
+    statement = dim.statement
+    silver = "prod_ep_curated.cmdm.customer_silver"
+    events = {"cmdm.customer": [_gate_event({silver: 7}), _gate_event({silver: 9, "other.table": 2})]}
+    _render(dim, {"logical_date": None}, partition_key="2026-03-02", events=events)
+    assert f"FROM {silver} VERSION AS OF 9\n" in dim.statement and "{{" not in dim.statement
+    dim.statement = statement
+    _render(dim, {"logical_date": None})
+    assert f"FROM {silver}\n" in dim.statement
+
+    # The statement is a template: the trigger's business date, else the run's partition key, else
+    # its logical date (the Gold DAG keeps UTC).
+    for override, partition_key, expected in (
+        (None, None, "2026-02-01"),
+        (None, "2026-03-02", "2026-03-02"),
+        ("2026-01-15", "2026-03-02", "2026-01-15"),
+    ):
         dim.statement = f"SELECT DATE'{LOGICAL_DATE}'"
-        _render(dim, {"logical_date": override})
+        _render(dim, {"logical_date": override}, partition_key=partition_key)
         assert dim.statement == f"SELECT DATE'{expected}'"
+
+
+@pytest.mark.parametrize("env", ["local", "dev"])
+def test_gold_jobs_get_the_silver_versions_of_their_date(env: str) -> None:
+    task = gold_dag(load_config(env)).get_task("fact_service_status")
+    silver = f"{'' if env == 'local' else env + '_'}ep_curated.jarvis.service_silver"
+    _render(task, {"logical_date": None}, partition_key="2026-03-02", events={"a": [_gate_event({silver: 4})]})
+    arguments = task.op_kwargs if env == "local" else task.job_parameters
+    if env == "local":
+        arguments = {**arguments["arguments"], "logical_date": arguments["logical_date"]}
+    assert json.loads(arguments["silver_versions"]) == {silver: 4}
+    assert arguments["logical_date"] == "2026-03-02"

@@ -15,10 +15,13 @@ from airflow.sdk import (  # type: ignore[attr-defined]  # lazily exported names
     CronTriggerTimetable,
     DeadlineAlert,
     DeadlineReference,
+    IdentityMapper,
     Param,
+    PartitionedAssetTimetable,
     TaskGroup,
 )
 
+from lakehouse import silver_versions
 from lakehouse.alerts import Route, TaskAlertNotifier, deadline_missed
 from lakehouse.config import LakehouseConfig, load_config
 from lakehouse.config.models import AlertEvent, Environment, Schedule
@@ -83,6 +86,8 @@ class _Builder:
         doc_md: str,
         params: dict[str, Param],
         system: str | None = None,
+        max_active_runs: int | None = None,
+        user_defined_macros: dict[str, Any] | None = None,
     ) -> DAG:
         environment = self.environment
         retries = environment.retries
@@ -103,7 +108,8 @@ class _Builder:
             schedule=schedule,
             start_date=pendulum.datetime(start.year, start.month, start.day, tz=timezone),
             catchup=False,
-            max_active_runs=environment.max_active_runs,
+            max_active_runs=max_active_runs or environment.max_active_runs,
+            user_defined_macros=user_defined_macros,
             tags=list(tags),
             doc_md=doc_md,
             params=params,
@@ -173,17 +179,24 @@ class _Builder:
             dag_id=GOLD_DAG_ID,
             description="Silver → Gold MERGEs, then smoke checks",
             owner=gold.owner,
-            schedule=AssetAll(*assets),
+            # One run per business date, the partition key the DQ gates announce Silver with, once
+            # every input has it. Runs go one at a time, in date order: SCD2 history needs that.
+            schedule=PartitionedAssetTimetable(assets=AssetAll(*assets), default_partition_mapper=IdentityMapper()),
             timezone="UTC",
             deadline=gold.deadline,
             tags=_tags(self.env_name, gold.cost_centre, gold.tags, layer="gold"),
             doc_md=docs.gold_doc(self.env_name, self.environment, gold, tables),
             params=_params(),
+            max_active_runs=1,
+            user_defined_macros=silver_versions.MACROS,
         )
         with dag:
             tasks = {
                 table.name: self.task(
-                    StageTask(table.name, "gold", {"table": table.name}), outlets=[_asset(tables[table.name])]
+                    StageTask(
+                        table.name, "gold", {"table": table.name, "silver_versions": silver_versions.SILVER_VERSIONS}
+                    ),
+                    outlets=[_asset(tables[table.name])],
                 )
                 for table in gold.tables
             }

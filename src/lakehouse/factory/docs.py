@@ -75,7 +75,8 @@ def gold_doc(env_name: str, environment: Environment, gold: Gold, tables: dict[s
         gold.owner,
     )
     lines += [
-        "- **Schedule:** when every Silver input below has been refreshed",
+        "- **Schedule:** once per business date, when every Silver input below has that date; each run"
+        " reads Silver at that date's versions, one run at a time",
         f"- **Deadline:** {gold.deadline} after the run is queued",
         f"- **Smoke checks:** row counts above zero; at most {gold.smoke_checks.max_orphan_ratio:.1%} orphans a check",
         "",

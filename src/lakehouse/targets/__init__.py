@@ -12,9 +12,12 @@ from lakehouse.config import LakehouseConfig
 
 Stage = Literal["bronze", "silver", "dq_gate", "gold", "smoke_checks", "rag_index", "rag_snapshot", "maintenance"]
 
-LOGICAL_DATE = "{{ params.logical_date or logical_date.in_timezone(dag.timezone).strftime('%Y-%m-%d') }}"
-"""The business date a task works on: the trigger's ``logical_date`` param, else the run's logical
-date in the DAG's timezone (``ds`` is the UTC date: for a 04:00 Sydney run, the day before)."""
+LOGICAL_DATE = (
+    "{{ params.logical_date or partition_key or logical_date.in_timezone(dag.timezone).strftime('%Y-%m-%d') }}"
+)
+"""The business date a task works on: the trigger's ``logical_date`` param, else the run's partition
+key (a Gold run started by its Silver assets has a partition and no logical date), else the run's
+logical date in the DAG's timezone (``ds`` is the UTC date: for a 04:00 Sydney run, the day before)."""
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from airflow.providers.databricks.operators.databricks import (
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import BaseOperator
 
-from lakehouse import sql_files
+from lakehouse import silver_versions, sql_files
 from lakehouse.config import LakehouseConfig
 from lakehouse.config.models import DatabricksSettings
 from lakehouse.targets import LOGICAL_DATE, StageTask
-from lakehouse.targets.gate import DqGateFailure, evaluate_dq_gate
+from lakehouse.targets.gate import DqGateFailure, pass_dq_gate
 
 # Which deployed job runs which stage; the job's own task dispatches on the "stage" parameter.
 JOB_OF_STAGE = {
@@ -113,7 +113,12 @@ def databricks_operator(config: LakehouseConfig, spec: StageTask, **task_kwargs:
         )
     if spec.stage == "gold" and settings.gold_warehouse:
         parts = sql_files.gold_statements(
-            config, spec.arguments["table"], str, f"DATE'{LOGICAL_DATE}'", materialise_views=False
+            config,
+            spec.arguments["table"],
+            str,
+            f"DATE'{LOGICAL_DATE}'",
+            materialise_views=False,
+            as_of=lambda silver: silver_versions.silver_as_of_template(str(silver)),
         )
         return LakehouseSqlStatementsOperator(
             task_id=spec.task_id,
@@ -165,7 +170,7 @@ def one_off_run(
 
 
 def check_dq_gate_of_job(
-    env: str, logical_date: str, arguments: Mapping[str, str], conn_id: str, ti: Any
+    env: str, logical_date: str, arguments: Mapping[str, str], conn_id: str, ti: Any, outlets: Any, outlet_events: Any
 ) -> dict[str, Any]:
     """The DQ gate of a Silver job run: its counts are the last line the stage printed, which the
     Jobs API returns as the task run's output."""
@@ -179,4 +184,4 @@ def check_dq_gate_of_job(
     lines = [line for line in (hook.get_run_output(task_run).get("logs") or "").splitlines() if line.startswith("{")]
     if not lines:
         raise DqGateFailure(f"run {run_id} of {arguments['entity']}.silver printed no counts")
-    return evaluate_dq_gate(env, logical_date, arguments, json.loads(lines[-1]))
+    return pass_dq_gate(env, logical_date, arguments, json.loads(lines[-1]), outlets, outlet_events)

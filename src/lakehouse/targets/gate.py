@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
+from lakehouse import silver_versions
 from lakehouse.config import load_config
 
 
@@ -29,4 +30,19 @@ def evaluate_dq_gate(
             f"{arguments['system']}.{arguments['entity']} {logical_date}: DQ pass rate {dq['pass_rate']:.2%} is under "
             f"{required:.2%} over {dq['rows']} rows; failing rules: {details}"
         )
+    return summary
+
+
+def pass_dq_gate(
+    env: str,
+    logical_date: str,
+    arguments: Mapping[str, str],
+    metrics: Mapping[str, Any],
+    outlets: Iterable[Any],
+    outlet_events: Any,
+) -> dict[str, Any]:
+    """Evaluate the gate; when it passes, announce the Silver asset for ``logical_date`` with the
+    versions the Silver run wrote, which Gold of that date reads."""
+    summary = evaluate_dq_gate(env, logical_date, arguments, metrics)
+    silver_versions.announce(outlets, outlet_events, logical_date, metrics.get("versions", {}))
     return summary

@@ -11,7 +11,7 @@ from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from lakehouse.targets import LOGICAL_DATE, StageTask
-from lakehouse.targets.gate import DqGateFailure, evaluate_dq_gate
+from lakehouse.targets.gate import DqGateFailure, pass_dq_gate
 
 
 def run_stage(stage: str, env: str, logical_date: str, arguments: Mapping[str, str]) -> dict[str, Any]:
@@ -28,12 +28,14 @@ def run_stage(stage: str, env: str, logical_date: str, arguments: Mapping[str, s
         raise AirflowFailException(str(exc)) from exc
 
 
-def check_dq_gate(env: str, logical_date: str, arguments: Mapping[str, str], ti: Any) -> dict[str, Any]:
+def check_dq_gate(
+    env: str, logical_date: str, arguments: Mapping[str, str], ti: Any, outlets: Any, outlet_events: Any
+) -> dict[str, Any]:
     """Pass the entity's Silver run only if its DQ pass rate meets the system's threshold."""
     metrics = ti.xcom_pull(task_ids=f"{arguments['entity']}.silver")
     if not metrics:
         raise DqGateFailure(f"no DQ results from {arguments['entity']}.silver for {logical_date}")
-    return evaluate_dq_gate(env, logical_date, arguments, metrics)
+    return pass_dq_gate(env, logical_date, arguments, metrics, outlets, outlet_events)
 
 
 def local_operator(env_name: str, spec: StageTask, **task_kwargs: Any) -> PythonOperator:

@@ -21,7 +21,7 @@ WHEN NOT MATCHED THEN INSERT (service_sk, serv_id, account_sk, acct_id, customer
           s.end_dt, s.logical_date, s.logical_date, true);
 
 MERGE INTO {{ this }} AS t
-USING {{ silver.jarvis.service }} AS s
+USING (SELECT serv_id, status, start_dt FROM {{ silver.jarvis.service }}) AS s
 ON t.serv_id = s.serv_id
 WHEN MATCHED AND t.is_current <> (t.status = s.status AND t.start_dt = s.start_dt) THEN
   UPDATE SET t.is_current = (t.status = s.status AND t.start_dt = s.start_dt);
