@@ -88,25 +88,25 @@ def run_silver(spark: SparkSession, ctx: StageContext, system_name: str, entity_
     if not tables.exists(spark, source):
         raise FileNotFoundError(f"Bronze table {source} does not exist: run the bronze stage for {day} first")
     rows = tables.read(spark, source).where(F.col("logical_date") == F.lit(day))
+    target_table = silver_table(ctx.environment, system_name, system, entity_name)
     result = silver.build(
         spark,
         rows,
         entity,
         rules,
         day,
-        silver_location=tables.location(silver_table(ctx.environment, system_name, system, entity_name)),
+        silver_location=tables.location(target_table),
         quarantine_location=tables.location(quarantine_table(ctx.environment, system_name)),
         labels={"system": system_name, "entity": entity_name, "logical_date": day.isoformat()},
     )
-    written = [silver_table(ctx.environment, system_name, system, entity_name)]
+    # What this date's Gold run reads, however far Silver has moved on by then (lakehouse.silver_versions).
+    versions = {str(target_table): tables.version(spark, target_table)}
     xrefs = {}
     for xref in entity.silver.xrefs:
         target = xref_table(ctx.environment, xref)
         gold.run_sql_file(spark, sql_files.sql_dir() / "silver" / f"{xref.table}.sql", sql_resolver(ctx, day, target))
         xrefs[str(target)] = tables.read(spark, target).count()
-        written.append(target)
-    # What this date's Gold run reads, however far Silver has moved on by then (lakehouse.silver_versions).
-    versions = {str(table): tables.version(spark, table) for table in written}
+        versions[str(target)] = tables.version(spark, target)
     return {**result, "versions": versions, **({"xrefs": xrefs} if xrefs else {})}
 
 
