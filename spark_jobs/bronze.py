@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from lakehouse.config.models import Entity
-from spark_jobs import delta_io
+from spark_jobs import delta_io, quarantine
 from spark_jobs.contracts import contract_schema, string_schema
 
 CORRUPT = "_corrupt_record"
@@ -142,7 +142,8 @@ def ingest(
             good = good.withColumn("logical_date", F.lit(labels["logical_date"]).cast("date"))
             good_count, bad_count = good.count(), bad.count()
             _append(good, bronze_location, app_id, batch_id)
-            _append(bad.withColumn("layer", F.lit("bronze")), quarantine_location, f"{app_id}#quarantine", batch_id)
+            bad = bad.withColumn("layer", F.lit("bronze")).withColumn("ingest_ts", F.current_timestamp())
+            quarantine.append(bad, quarantine_location, f"{app_id}#quarantine", batch_id)
             counts["bronze_rows"] += good_count
             counts["quarantined"] += bad_count
             counts["lines"] += good_count + bad_count

@@ -63,7 +63,12 @@ def session_for(env: str) -> SparkSession:
     local = load_config(env).require_environment().local
     if local is None:
         return build_session(f"lakehouse-{env}")
-    return build_session(f"lakehouse-{env}", master=local.spark_master, driver_memory=local.driver_memory)
+    return build_session(
+        f"lakehouse-{env}",
+        master=local.spark_master,
+        driver_memory=local.driver_memory,
+        java_options=local.driver_java_options,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,7 +22,11 @@ def delta_jars() -> list[str]:
 
 
 def build_session(
-    app_name: str, master: str = "local[*]", shuffle_partitions: int = 4, driver_memory: str = "2g"
+    app_name: str,
+    master: str = "local[*]",
+    shuffle_partitions: int = 4,
+    driver_memory: str = "2g",
+    java_options: str = "",
 ) -> SparkSession:
     """A Delta-enabled session. Small-machine settings: the defaults assume a cluster (200 shuffle
     partitions, 10,000-way file listing in VACUUM) and cost tens of seconds per task on a laptop."""
@@ -43,6 +47,8 @@ def build_session(
     if master.startswith("local"):
         # Local mode talks only to itself: keep the driver on loopback, whatever the host name resolves to.
         builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+    if java_options:
+        builder = builder.config("spark.driver.extraJavaOptions", java_options)
     jars = delta_jars()
     if jars:
         builder = builder.config("spark.jars", ",".join(jars))

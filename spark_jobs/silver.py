@@ -27,7 +27,7 @@ from lakehouse.config.models import (
     SilverRule,
     TrimUpper,
 )
-from spark_jobs import delta_io
+from spark_jobs import delta_io, quarantine
 
 LINEAGE = ("source_file", "source_row")
 
@@ -220,7 +220,7 @@ def build(
                 ),
             ),
         )
-        quarantine = (
+        quarantined = (
             _as_quarantine(rejected)
             .unionByName(
                 _as_quarantine(superseded.withColumn("reason", F.lit("superseded by a later record for the same key")))
@@ -230,11 +230,11 @@ def build(
             )
         )
         for name, value in labels.items():
-            quarantine = quarantine.withColumn(name, F.lit(value))
-        quarantine = quarantine.withColumn("layer", F.lit("silver")).withColumn("ingest_ts", F.current_timestamp())
-        reasons = {row["reason"]: int(row["count"]) for row in quarantine.groupBy("reason").count().collect()}
+            quarantined = quarantined.withColumn(name, F.lit(value))
+        quarantined = quarantined.withColumn("ingest_ts", F.current_timestamp())
+        reasons = {row["reason"]: int(row["count"]) for row in quarantined.groupBy("reason").count().collect()}
         silver_rows = kept.count()
-        _replace_slice(quarantine, quarantine_location, labels["entity"], logical_date)
+        quarantine.replace_slice(quarantined, quarantine_location, "silver", labels["entity"], logical_date)
         _merge(spark, kept, silver_location, entity, exists)
     finally:
         evaluated.unpersist()
@@ -250,16 +250,6 @@ def build(
 def _as_quarantine(frame: DataFrame) -> DataFrame:
     payload = F.to_json(F.struct(*[F.col(c) for c in frame.columns if c not in (*LINEAGE, "reason", "_dq_failed")]))
     return frame.select("source_file", "source_row", payload.alias("raw_line"), "reason")
-
-
-def _replace_slice(frame: DataFrame, location: str, entity: str, logical_date: date) -> None:
-    """Re-running a date replaces what that run quarantined before, so it is never counted twice."""
-    frame = frame.withColumn("logical_date", F.lit(logical_date.isoformat()))
-    condition = f"layer = 'silver' AND entity = '{entity}' AND logical_date = '{logical_date.isoformat()}'"
-    writer = (
-        frame.write.format("delta").mode("overwrite").option("replaceWhere", condition).option("mergeSchema", "true")
-    )
-    delta_io.save(writer, location)
 
 
 def _merge(spark: SparkSession, rows: DataFrame, location: str, entity: Entity, exists: bool) -> None:

@@ -451,6 +451,10 @@ class LocalSettings(StrictModel):
     spark_master: str = "local[*]"
     driver_memory: Annotated[str, StringConstraints(pattern=r"^\d+[mg]$")] = "4g"
     """Heap of the Spark driver, which in local mode also runs the executors (``spark.driver.memory``)."""
+    driver_java_options: str = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+    """JVM flags of the driver (``spark.driver.extraJavaOptions``). Each task starts its own
+    short-lived driver: without the optimising JIT compiler and the parallel collector it spends
+    far less CPU, which tasks running side by side on a laptop share. Clear it for long jobs."""
 
 
 class RagSettings(StrictModel):
