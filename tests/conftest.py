@@ -60,7 +60,8 @@ class ConfigCopy:
         return yaml.safe_load(self.path(relative).read_text())
 
     def write(self, relative: str, data: Any) -> None:
-        self.path(relative).write_text(yaml.safe_dump(data, sort_keys=False))
+        path = self.path(relative)
+        path.write_text(json.dumps(data, indent=2) if path.suffix == ".json" else yaml.safe_dump(data, sort_keys=False))
 
     def edit(self, relative: str, change: Callable[[Any], None]) -> None:
         data = self.read(relative)

@@ -117,12 +117,54 @@ LOCAL = "config/variables/local.yaml"
             id="unknown-surrogate-key",
         ),
         pytest.param(
-            "systems.yaml",
-            ["systems", "jarvis", "entities", "service", "columns", 5, "type"],
+            "contracts/jarvis/service.schema.json",
+            ["properties", "start_dt", "format"],
             "datetime",
-            "systems.jarvis.entities.service.columns[5].type: Input should be 'string', 'integer', 'long', 'double', "
-            "'boolean', 'date', 'timestamp' or 'struct' (got 'datetime')",
+            "/properties/start_dt: unsupported type; allowed: string, string (date), string (date-time), integer, "
+            "integer (int32), integer (int64), number, boolean, object (got 'string (datetime)')",
             id="unknown-column-type",
+        ),
+        pytest.param(
+            "contracts/jarvis/service.schema.json",
+            ["properties", "plan_cd", "type"],
+            "string",
+            '/properties/plan_cd/type: an optional property allows null: use "type": [<type>, "null"] (got \'string\')',
+            id="optional-property-without-null",
+        ),
+        pytest.param(
+            "contracts/cmdm/customer.schema.json",
+            ["required"],
+            ["prty_id", "customer_id"],
+            "/required: names no property (got 'customer_id')",
+            id="required-names-no-property",
+        ),
+        pytest.param(
+            "contracts/sfdc/contact.schema.json",
+            ["version"],
+            "2",
+            "/version: expected a version MAJOR.MINOR.PATCH, e.g. 1.0.0 (got '2')",
+            id="contract-version-not-semver",
+        ),
+        pytest.param(
+            "contracts/pega/case.schema.json",
+            ["properties", "party", "additionalProperties"],
+            True,
+            "/properties/party/additionalProperties: Bronze quarantines fields the contract does not name",
+            id="contract-allows-unknown-fields",
+        ),
+        pytest.param(
+            "contracts/amdm/address.schema.json",
+            ["properties", "state", "maxLength"],
+            "3",
+            "/properties/state/maxLength: not a valid JSON Schema: '3' is not of type 'integer'",
+            id="contract-not-valid-json-schema",
+        ),
+        pytest.param(
+            "systems.yaml",
+            ["systems", "jarvis", "entities", "service", "columns"],
+            [{"name": "serv_id", "type": "string"}],
+            "systems.jarvis.entities.service.columns: columns come from the entity's contract, ",
+            id="columns-written-in-systems-yaml",
         ),
         pytest.param(
             "systems.yaml",

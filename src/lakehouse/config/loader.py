@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from lakehouse.config.checks import check_pipelines, check_silver_tables_unique, check_system
+from lakehouse.config.contracts import CONTRACTS_DIR, contract_path, parse_contract, read_contract
 from lakehouse.config.issues import ConfigError, ConfigIssue, display_path, issues_from_validation
 from lakehouse.config.models import Environment, Identifier, Pipelines, System
 
@@ -92,6 +93,7 @@ def load_config(env: str | None = None, config_dir: Path | None = None) -> Lakeh
     folder = (config_dir or default_config_dir()).resolve()
     env_name = env or selected_env()
     files = [folder / SYSTEMS_FILE, folder / PIPELINES_FILE, folder / VARIABLES_DIR / f"{env_name}.yaml"]
+    files += sorted((folder / CONTRACTS_DIR).glob("*/*.schema.json"))
     return _load_cached(folder, env_name, tuple(_fingerprint(path) for path in files))
 
 
@@ -190,9 +192,15 @@ def _load_systems(path: Path) -> tuple[dict[str, System], set[str], dict[str, li
             problems[name] = [ConfigIssue(file, f"systems.{name}", "system names are lower-case snake case", name)]
             continue
         merged = {**defaults, **body} if isinstance(body, dict) else body
+        merged, contract_problems = _with_contracts(path.parent, file, name, merged)
         system, system_problems = _validate(System, merged, file, ("systems", name))
         inherited = set(defaults) - set(body) if isinstance(body, dict) else set()
         system_problems = [_point_at_defaults(issue, name, inherited) for issue in system_problems]
+        if contract_problems:
+            # An entity whose contract did not load has no columns: that is the contract's problem.
+            derived = (".columns", ".contract_version")
+            system_problems = [issue for issue in system_problems if not issue.key.endswith(derived)]
+            system, system_problems = None, contract_problems + system_problems
         if system is not None:
             system_problems = list(check_system(name, system, file))
         if system_problems:
@@ -202,6 +210,29 @@ def _load_systems(path: Path) -> tuple[dict[str, System], set[str], dict[str, li
     for name, issue in check_silver_tables_unique(systems, file):
         problems.setdefault(name, []).append(issue)
     return {name: system for name, system in systems.items() if name not in problems}, set(raw_systems), problems
+
+
+def _with_contracts(folder: Path, file: str, system_name: str, body: Any) -> tuple[Any, list[ConfigIssue]]:
+    """``body`` with each entity's columns and contract version read from its contract."""
+    entities = body.get("entities") if isinstance(body, dict) else None
+    if not isinstance(entities, dict):
+        return body, []  # validation reports it
+    issues: list[ConfigIssue] = []
+    with_columns: dict[str, Any] = {}
+    for entity_name, entity in entities.items():
+        path = contract_path(folder, system_name, str(entity_name))
+        if isinstance(entity, dict) and "columns" in entity:
+            key = f"systems.{system_name}.entities.{entity_name}.columns"
+            issues.append(ConfigIssue(file, key, f"columns come from the entity's contract, {display_path(path)}"))
+            with_columns[entity_name] = entity
+            continue
+        document, problems = read_contract(path)
+        contract, more = parse_contract(document, display_path(path)) if document is not None else (None, [])
+        issues += problems + more
+        if contract is not None and isinstance(entity, dict):
+            entity = {**entity, "columns": contract.columns, "contract_version": contract.version}
+        with_columns[entity_name] = entity
+    return {**body, "entities": with_columns}, issues
 
 
 def _point_at_defaults(issue: ConfigIssue, system_name: str, inherited: set[str]) -> ConfigIssue:

@@ -174,6 +174,8 @@ class Entity(StrictModel):
     description: str = ""
     format: Literal["csv", "jsonl"]
     columns: tuple[Column, ...] = Field(min_length=1)
+    """From the entity's contract (``lakehouse.config.contracts``), in the order the extract has them."""
+    contract_version: str
     natural_key: tuple[Identifier, ...] = Field(min_length=1)
     canonical_keys: dict[SurrogateKey, str] = Field(default_factory=dict)
     """Gold surrogate key -> contract column (or ``struct.field``) it is the sha256 of (BLUEPRINT §28)."""
