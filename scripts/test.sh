@@ -14,5 +14,15 @@ ruff check .
 ruff format --check .
 say "mypy"
 mypy
+say "data contracts"
+lakehouse contracts validate
+# A contract change is judged against main; on main itself, against the commit before.
+if [ "$(git rev-parse --abbrev-ref HEAD)" != main ] && git rev-parse --verify -q main >/dev/null; then
+    lakehouse contracts check --base main
+elif git rev-parse --verify -q HEAD~1 >/dev/null; then
+    lakehouse contracts check --base HEAD~1
+else
+    echo "contracts check: no earlier commit in this clone to compare with"
+fi
 say "pytest"
 pytest "$@"

@@ -41,6 +41,26 @@ def _validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _contracts(args: argparse.Namespace) -> int:
+    from lakehouse.contract_checks import ContractCheckError, check_against, validate_samples
+
+    config_dir = Path(args.config_dir) if args.config_dir else default_config_dir()
+    if args.action == "check":
+        try:
+            count, problems = check_against(config_dir, args.base)
+        except ContractCheckError as exc:
+            print(f"contracts check: {exc}", file=sys.stderr)
+            return 2
+        done = f"{count} contract(s) compared with {args.base}"
+    else:
+        count, problems = validate_samples(config_dir)
+        done = f"{count} sample payload(s) validated"
+    for problem in problems:
+        print(f"  - {problem}", file=sys.stderr)
+    print(f"contracts {args.action}: {done}, {len(problems)} problem(s)", file=sys.stderr if problems else sys.stdout)
+    return 1 if problems else 0
+
+
 def _airflow(args: argparse.Namespace) -> int:
     from lakehouse.airflow_home import airflow_environ
 
@@ -313,6 +333,18 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--all-envs", action="store_true", help="check every environment under config/variables/")
     validate.add_argument("--config-dir", help="config folder (default: the checkout's config/)")
     validate.set_defaults(handler=_validate)
+
+    contracts = commands.add_parser(
+        "contracts", help="check the data contracts: breaking changes against git, and their sample payloads"
+    )
+    contracts.add_argument(
+        "action",
+        choices=["check", "validate"],
+        help="check: a change that breaks consumers needs a new major version; validate: samples/<entity>.json",
+    )
+    contracts.add_argument("--base", default="main", help="check: git revision to compare with (default: main)")
+    contracts.add_argument("--config-dir", help="config folder (default: the checkout's config/)")
+    contracts.set_defaults(handler=_contracts)
 
     demo = commands.add_parser("demo-data", help="write two days of demo landing files for every system")
     demo.add_argument("--rows", type=int, default=1000, help="customers on the first day (default: 1000)")

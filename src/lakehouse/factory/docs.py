@@ -41,6 +41,7 @@ def ingest_doc(env_name: str, environment: Environment, name: str, system: Syste
             f"#### `{entity_name}` ({entity.format}) → `{silver[entity_name]}`",
             "",
             f"- Natural key: {', '.join(f'`{key}`' for key in entity.natural_key)}",
+            f"- Contract: `config/contracts/{name}/{entity_name}.schema.json`, version {entity.contract_version}",
             f"- Columns: {', '.join(_column(column) for column in entity.columns)}",
         ]
         if entity.canonical_keys:
