@@ -134,3 +134,7 @@ def test_shipped_samples_validate_and_a_bad_payload_is_pointed_at(
     assert "case.json: payload 1.service: Additional properties are not allowed ('plan' was unexpected)" in err
     assert "case.json: payload 2: 'case_id' is a required property" in err
     assert "contracts validate: 21 sample payload(s) validated, 3 problem(s)" in err
+
+    samples.write_text("[{")
+    assert main(["contracts", "validate", "--config-dir", str(config)]) == 1
+    assert "case.json: not valid JSON: line 1, column 3" in capsys.readouterr().err

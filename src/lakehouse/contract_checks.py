@@ -12,11 +12,10 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from lakehouse.config.contracts import CONTRACTS_DIR, Contract, parse_contract, read_contract
+from lakehouse.config.contracts import CONTRACTS_DIR, Contract, load_contract, parse_contract
 from lakehouse.config.issues import display_path
 from lakehouse.config.models import Column
 
@@ -76,7 +75,7 @@ def check_against(config_dir: Path, base: str) -> tuple[int, list[str]]:
     problems, compared = [], 0
     for file in contract_files(config_dir):
         shown = display_path(file.path)
-        current, issues = _parsed(file.path)
+        current, issues = load_contract(file.path)
         if current is None:
             problems += [str(issue) for issue in issues]
             continue
@@ -109,28 +108,26 @@ def validate_samples(config_dir: Path) -> tuple[int, list[str]]:
         if not samples.is_file():
             problems.append(f"{shown}: no sample payloads for {file.system}.{file.entity}")
             continue
-        document, issues = read_contract(file.path)
-        if document is None or parse_contract(document, display_path(file.path))[0] is None:
-            problems += [str(issue) for issue in issues] or [f"{display_path(file.path)}: not a valid contract"]
+        contract, issues = load_contract(file.path)
+        if contract is None:
+            problems += [str(issue) for issue in issues]
             continue
-        payloads = json.loads(samples.read_text(encoding="utf-8"))
+        document = json.loads(file.path.read_text(encoding="utf-8"))
+        try:
+            payloads = json.loads(samples.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            problems.append(f"{shown}: not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}")
+            continue
         if not isinstance(payloads, list) or not payloads:
             problems.append(f"{shown}: expected a list of payloads")
             continue
         validator = Draft202012Validator(document, format_checker=FormatChecker())
         for index, payload in enumerate(payloads):
             validated += 1
-            for error in sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path)):
+            for error in sorted(validator.iter_errors(payload), key=lambda e: [str(part) for part in e.absolute_path]):
                 where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path)
                 problems.append(f"{shown}: payload {index}{where}: {error.message}")
     return validated, problems
-
-
-def _parsed(path: Path) -> tuple[Contract | None, list[Any]]:
-    document, issues = read_contract(path)
-    if document is None:
-        return None, issues
-    return parse_contract(document, display_path(path))
 
 
 def _git(folder: Path, *arguments: str) -> str:

@@ -69,6 +69,13 @@ def read_contract(path: Path) -> tuple[dict[str, Any] | None, list[ConfigIssue]]
     return document, []
 
 
+def load_contract(path: Path) -> tuple[Contract | None, list[ConfigIssue]]:
+    document, issues = read_contract(path)
+    if document is None:
+        return None, issues
+    return parse_contract(document, display_path(path))
+
+
 def parse_contract(document: dict[str, Any], file: str) -> tuple[Contract | None, list[ConfigIssue]]:
     """Check ``document`` against the draft 2020-12 meta-schema and the mapping above."""
     try:

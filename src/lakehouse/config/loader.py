@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from lakehouse.config.checks import check_pipelines, check_silver_tables_unique, check_system
-from lakehouse.config.contracts import CONTRACTS_DIR, contract_path, parse_contract, read_contract
+from lakehouse.config.contracts import CONTRACTS_DIR, contract_path, load_contract
 from lakehouse.config.issues import ConfigError, ConfigIssue, display_path, issues_from_validation
 from lakehouse.config.models import Environment, Identifier, Pipelines, System
 
@@ -226,9 +226,8 @@ def _with_contracts(folder: Path, file: str, system_name: str, body: Any) -> tup
             issues.append(ConfigIssue(file, key, f"columns come from the entity's contract, {display_path(path)}"))
             with_columns[entity_name] = entity
             continue
-        document, problems = read_contract(path)
-        contract, more = parse_contract(document, display_path(path)) if document is not None else (None, [])
-        issues += problems + more
+        contract, problems = load_contract(path)
+        issues += problems
         if contract is not None and isinstance(entity, dict):
             entity = {**entity, "columns": contract.columns, "contract_version": contract.version}
         with_columns[entity_name] = entity
