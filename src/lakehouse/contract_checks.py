@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from lakehouse.config.contracts import CONTRACTS_DIR, Contract, load_contract, parse_contract
+from lakehouse.config.contracts import Contract, contract_paths, load_contract, parse_contract
 from lakehouse.config.issues import display_path
 from lakehouse.config.models import Column
 
@@ -34,7 +34,7 @@ class ContractFile:
 
 
 def contract_files(config_dir: Path) -> Iterator[ContractFile]:
-    for path in sorted((config_dir / CONTRACTS_DIR).glob("*/*.schema.json")):
+    for path in contract_paths(config_dir):
         yield ContractFile(path.parent.name, path.name.removesuffix(".schema.json"), path)
 
 
@@ -88,13 +88,14 @@ def check_against(config_dir: Path, base: str) -> tuple[int, list[str]]:
         if previous is None:
             continue  # the base's own problem; it was reported when it was the change
         compared += 1
-        changes = breaking_changes(_columns(previous), _columns(current))
+        before, after = _columns(previous), _columns(current)
+        changes = breaking_changes(before, after)
         if changes and current.major <= previous.major:
             problems.append(
                 f"{shown}: breaking change without a new major version ({previous.version} on {base}, "
                 f"now {current.version}): " + "; ".join(changes)
             )
-        elif _columns(previous) != _columns(current) and current.version == previous.version:
+        elif before != after and current.version == previous.version:
             problems.append(f"{shown}: columns changed but the version is still {current.version}")
     return compared, problems
 
@@ -112,7 +113,6 @@ def validate_samples(config_dir: Path) -> tuple[int, list[str]]:
         if contract is None:
             problems += [str(issue) for issue in issues]
             continue
-        document = json.loads(file.path.read_text(encoding="utf-8"))
         try:
             payloads = json.loads(samples.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
@@ -121,7 +121,7 @@ def validate_samples(config_dir: Path) -> tuple[int, list[str]]:
         if not isinstance(payloads, list) or not payloads:
             problems.append(f"{shown}: expected a list of payloads")
             continue
-        validator = Draft202012Validator(document, format_checker=FormatChecker())
+        validator = Draft202012Validator(contract.document, format_checker=FormatChecker())
         for index, payload in enumerate(payloads):
             validated += 1
             for error in sorted(validator.iter_errors(payload), key=lambda e: [str(part) for part in e.absolute_path]):

@@ -39,20 +39,22 @@ def contract_path(config_dir: Path, system: str, entity: str) -> Path:
     return config_dir / CONTRACTS_DIR / system / f"{entity}.schema.json"
 
 
+def contract_paths(config_dir: Path) -> list[Path]:
+    """Every contract under ``config_dir``."""
+    return sorted((config_dir / CONTRACTS_DIR).glob("*/*.schema.json"))
+
+
 @dataclass(frozen=True)
 class Contract:
+    document: dict[str, Any]
+    """The JSON Schema itself, which sample payloads are validated against."""
     version: str
     columns: list[dict[str, Any]]
     """Raw column settings, validated as ``lakehouse.config.models.Column`` by the loader."""
 
     @property
     def major(self) -> int:
-        return major_version(self.version)
-
-
-def major_version(version: str) -> int:
-    match = VERSION.match(version)
-    return int(match.group(1)) if match else 0
+        return int(self.version.split(".", 1)[0])  # parse_contract checked it is MAJOR.MINOR.PATCH
 
 
 def read_contract(path: Path) -> tuple[dict[str, Any] | None, list[ConfigIssue]]:
@@ -96,7 +98,7 @@ def parse_contract(document: dict[str, Any], file: str) -> tuple[Contract | None
     if issues:
         return None, issues
     assert isinstance(version, str)
-    return Contract(version, columns), []
+    return Contract(document, version, columns), []
 
 
 _SCALARS = {

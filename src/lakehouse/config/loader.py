@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from lakehouse.config.checks import check_pipelines, check_silver_tables_unique, check_system
-from lakehouse.config.contracts import CONTRACTS_DIR, contract_path, load_contract
+from lakehouse.config.contracts import contract_path, contract_paths, load_contract
 from lakehouse.config.issues import ConfigError, ConfigIssue, display_path, issues_from_validation
 from lakehouse.config.models import Environment, Identifier, Pipelines, System
 
@@ -93,7 +93,7 @@ def load_config(env: str | None = None, config_dir: Path | None = None) -> Lakeh
     folder = (config_dir or default_config_dir()).resolve()
     env_name = env or selected_env()
     files = [folder / SYSTEMS_FILE, folder / PIPELINES_FILE, folder / VARIABLES_DIR / f"{env_name}.yaml"]
-    files += sorted((folder / CONTRACTS_DIR).glob("*/*.schema.json"))
+    files += contract_paths(folder)
     return _load_cached(folder, env_name, tuple(_fingerprint(path) for path in files))
 
 
