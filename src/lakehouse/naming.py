@@ -52,6 +52,11 @@ def rag_telemetry(environment: Environment) -> TableName:
     return TableName(environment.catalogs.ai, "knowledge", "rag_telemetry")
 
 
+def run_metrics_table(environment: Environment) -> TableName:
+    """One row per stage run: counts, quarantine reasons, DQ results, freshness, duration."""
+    return TableName(environment.catalogs.gold, "ops", "run_metrics")
+
+
 def ingest_dag_id(system_name: str) -> str:
     return f"lakehouse_ingest_{system_name}"
 
