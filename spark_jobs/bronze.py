@@ -8,13 +8,14 @@ it in an incremental, checkpointed file stream (``availableNow``) over one logic
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from lakehouse.config.models import Entity
-from spark_jobs import delta_io, quarantine
+from spark_jobs import delta_io, quarantine, run_metrics
 from spark_jobs.contracts import contract_schema, string_schema
 
 CORRUPT = "_corrupt_record"
@@ -36,7 +37,8 @@ def parse_lines(lines: DataFrame, entity: Entity) -> DataFrame:
     )
     reason = F.coalesce(F.col(REASON), key_reason)
     columns = [F.col(f"typed.{column.name}").alias(column.name) for column in entity.columns]
-    return parsed.select(*columns, "source_file", "source_row", F.col("value").alias(RAW), reason.alias(REASON))
+    lineage = [name for name in lines.columns if name != "value"]
+    return parsed.select(*columns, *lineage, F.col("value").alias(RAW), reason.alias(REASON))
 
 
 def _parse_csv(lines: DataFrame, entity: Entity) -> DataFrame:
@@ -111,7 +113,11 @@ def read_landing_stream(spark: SparkSession, folder: str, auto_loader: bool = Fa
     reader = spark.readStream.format("text")
     if auto_loader:
         reader = spark.readStream.format("cloudFiles").option("cloudFiles.format", "text")
-    return reader.load(folder).select("value", F.col("_metadata.file_path").alias("source_file"))
+    return reader.load(folder).select(
+        "value",
+        F.col("_metadata.file_path").alias("source_file"),
+        F.col("_metadata.file_modification_time").alias(run_metrics.SOURCE_MODIFIED),
+    )
 
 
 def ingest(
@@ -123,13 +129,14 @@ def ingest(
     checkpoint: str,
     labels: dict[str, str],
     auto_loader: bool = False,
-) -> dict[str, int]:
+) -> dict[str, Any]:
     """Append the new lines of ``landing_folder`` to Bronze and its quarantine; returns the counts.
 
     The checkpoint makes a re-run of the same logical date a no-op, and Delta's transaction ids
     (``txnAppId``/``txnVersion``) make a batch that is retried after a crash write only once.
     """
-    counts = {"lines": 0, "bronze_rows": 0, "quarantined": 0}
+    counts: dict[str, Any] = {"lines": 0, "bronze_rows": 0, "quarantined": 0, "quarantine_reasons": {}}
+    newest: list[int] = []
     app_id = checkpoint
 
     def write_batch(batch: DataFrame, batch_id: int) -> None:
@@ -140,13 +147,18 @@ def ingest(
             for name, value in labels.items():
                 bad = bad.withColumn(name, F.lit(value))
             good = good.withColumn("logical_date", F.lit(labels["logical_date"]).cast("date"))
-            good_count, bad_count = good.count(), bad.count()
+            good_count, micros = good.agg(F.count(F.lit(1)), run_metrics.newest_source()).first() or (0, None)
+            reasons = {row["reason"]: int(row["count"]) for row in bad.groupBy("reason").count().collect()}
+            bad_count = sum(reasons.values())
             _append(good, bronze_location, app_id, batch_id)
             bad = bad.withColumn("layer", F.lit("bronze")).withColumn("ingest_ts", F.current_timestamp())
             quarantine.append(bad, quarantine_location, f"{app_id}#quarantine", batch_id)
             counts["bronze_rows"] += good_count
             counts["quarantined"] += bad_count
             counts["lines"] += good_count + bad_count
+            for reason, count in reasons.items():
+                counts["quarantine_reasons"][reason] = counts["quarantine_reasons"].get(reason, 0) + count
+            newest.extend([micros] if micros is not None else [])
         finally:
             parsed.unpersist()
 
@@ -158,7 +170,7 @@ def ingest(
         .start()
     )
     query.awaitTermination()
-    return counts
+    return {**counts, "newest_source_ts": run_metrics.source_timestamp(max(newest, default=None))}
 
 
 def _append(frame: DataFrame, location: str, app_id: str, batch_id: int) -> None:

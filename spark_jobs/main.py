@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -13,29 +14,63 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from lakehouse.config import load_config
-from spark_jobs import stages
+from lakehouse.naming import run_metrics_table
+from spark_jobs import run_metrics, stages
 from spark_jobs.session import build_session
+
+log = logging.getLogger(__name__)
 
 
 def run(spark: SparkSession, stage: str, env: str, logical_date: date, arguments: dict[str, str]) -> dict[str, Any]:
-    """Run a stage and append its counts and duration to the warehouse's run log."""
+    """Run a stage and append its counts, or what it had counted when it failed, to the observability
+    table (and, locally, to the warehouse's run log). ``run_id`` is the orchestrator's run."""
     ctx = stages.StageContext.of(load_config(env))
-    started = time.monotonic()
-    result = _dispatch(spark, ctx, stage, logical_date, arguments)
-    record = {
-        "stage": stage,
-        "logical_date": logical_date.isoformat(),
-        "arguments": arguments,
-        "seconds": round(time.monotonic() - started, 3),
-        "result": result,
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    log = ctx.tables.run_log()
-    if log is not None:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record, default=str) + "\n")
+    arguments = dict(arguments)
+    run_id = arguments.pop("run_id", None) or None
+    started_at, started = datetime.now(UTC), time.monotonic()
+    try:
+        result = _dispatch(spark, ctx, stage, logical_date, arguments)
+    except Exception as exc:
+        counts = getattr(exc, "counts", {})
+        try:
+            _record(spark, ctx, stage, logical_date, arguments, run_id, started_at, started, counts, str(exc))
+        except Exception:  # the stage's own error is the one to report
+            log.exception("could not record the failed %s run in the observability table", stage)
+        raise
+    _record(spark, ctx, stage, logical_date, arguments, run_id, started_at, started, result)
     return result
+
+
+def _record(
+    spark: SparkSession,
+    ctx: stages.StageContext,
+    stage: str,
+    logical_date: date,
+    arguments: dict[str, str],
+    run_id: str | None,
+    started_at: datetime,
+    started: float,
+    result: dict[str, Any],
+    error: str | None = None,
+) -> None:
+    seconds = round(time.monotonic() - started, 3)
+    metrics = run_metrics.row(stage, arguments, logical_date, run_id, started_at, seconds, result, error)
+    run_metrics.append(spark, ctx.tables.location(run_metrics_table(ctx.environment)), [metrics])
+    log_file = ctx.tables.run_log()
+    if log_file is not None:
+        record = {
+            "stage": stage,
+            "logical_date": logical_date.isoformat(),
+            "arguments": arguments,
+            "run_id": run_id,
+            "seconds": seconds,
+            "result": result,
+            **({"error": error} if error is not None else {}),
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        with log_file.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, default=str) + "\n")
 
 
 def _dispatch(

@@ -7,12 +7,17 @@ source was and how long it took. The health report reads it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from pyspark.sql import SparkSession
+from pyspark.sql import Column, SparkSession
+from pyspark.sql import functions as F
 
 from spark_jobs import delta_io
+
+SOURCE_MODIFIED = "source_modified_at"
+"""Bronze's column holding when its landing file was last modified: the source timestamp freshness
+is measured from."""
 
 SCHEMA = (
     "run_id STRING, logical_date DATE, system STRING, entity STRING, layer STRING, stage STRING, "
@@ -20,7 +25,7 @@ SCHEMA = (
     "quarantine_reasons MAP<STRING, BIGINT>, "
     "dq_rules ARRAY<STRUCT<rule: STRING, check: STRING, column: STRING, action: STRING, failed: BIGINT>>, "
     "dq_pass_rate DOUBLE, newest_source_ts TIMESTAMP, freshness_seconds DOUBLE, "
-    "started_at TIMESTAMP, duration_seconds DOUBLE"
+    "started_at TIMESTAMP, duration_seconds DOUBLE, status STRING, error STRING"
 )
 
 LAYERS = {
@@ -34,6 +39,17 @@ LAYERS = {
 }
 
 
+def newest_source() -> Column:
+    """An aggregate: the newest source timestamp, in epoch microseconds (``source_timestamp`` reads it)."""
+    return F.unix_micros(F.max(SOURCE_MODIFIED))
+
+
+def source_timestamp(micros: int | None) -> str | None:
+    """``newest_source``'s value as it goes into a stage's counts: UTC ISO 8601, fit for JSON and XCom
+    (Python's own conversion of a Spark timestamp would use the machine's time zone)."""
+    return None if micros is None else datetime.fromtimestamp(micros / 1e6, UTC).isoformat()
+
+
 def row(
     stage: str,
     arguments: Mapping[str, str],
@@ -42,16 +58,18 @@ def row(
     started_at: datetime,
     seconds: float,
     result: Mapping[str, Any],
+    error: str | None = None,
 ) -> dict[str, Any]:
-    """The table's row for one stage run, from the counts the stage returned."""
+    """The table's row for one stage run, from the counts the stage returned (or, for a stage that
+    failed with ``error``, what it had counted by then)."""
     dq = result.get("dq") or {}
-    newest = result.get("newest_source_ts")
+    newest = datetime.fromisoformat(result["newest_source_ts"]) if result.get("newest_source_ts") else None
     if stage == "bronze":
         rows_in, rows_out = result.get("lines"), result.get("bronze_rows")
     elif stage == "silver":
         rows_in, rows_out = result.get("bronze_rows"), result.get("silver_rows")
     else:
-        rows_in, rows_out = None, result.get("rows")
+        rows_in, rows_out = None, result.get("rows", result.get("chunks"))
     return {
         "run_id": run_id,
         "logical_date": logical_date,
@@ -73,6 +91,8 @@ def row(
         "freshness_seconds": (started_at - newest).total_seconds() if newest is not None else None,
         "started_at": started_at,
         "duration_seconds": seconds,
+        "status": "failed" if error is not None else "success",
+        "error": error,
     }
 
 

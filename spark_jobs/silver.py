@@ -27,7 +27,7 @@ from lakehouse.config.models import (
     SilverRule,
     TrimUpper,
 )
-from spark_jobs import delta_io, quarantine
+from spark_jobs import delta_io, quarantine, run_metrics
 
 LINEAGE = ("source_file", "source_row")
 
@@ -158,7 +158,12 @@ def dq_summary(evaluated: DataFrame, rules: Sequence[DqRule]) -> dict[str, Any]:
 
 
 class DqFailure(RuntimeError):
-    """A rule with action ``fail`` was broken: nothing of this batch is written."""
+    """A rule with action ``fail`` was broken: nothing of this batch is written. ``counts`` holds the
+    DQ results, which the observability table records for the failed run."""
+
+    def __init__(self, message: str, counts: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.counts = counts
 
 
 def _stale(winners: DataFrame, current: DataFrame, entity: Entity) -> tuple[DataFrame, DataFrame]:
@@ -183,7 +188,7 @@ def build(
     labels: dict[str, str],
 ) -> dict[str, Any]:
     """Clean, de-duplicate, check and MERGE one logical date's Bronze rows; returns the run's counts."""
-    cleaned = clean(bronze.drop("ingest_ts", "logical_date"), entity)
+    cleaned = clean(bronze.drop("ingest_ts", "logical_date", run_metrics.SOURCE_MODIFIED), entity)
     winners, superseded = deduplicate(cleaned, entity)
     exists = delta_io.exists(spark, silver_location)
     if exists:
@@ -197,7 +202,8 @@ def build(
         if broken:
             details = ", ".join(f"{name}: {count} row(s)" for name, count in broken.items())
             raise DqFailure(
-                f"{labels['system']}.{labels['entity']} {logical_date}: rules with action 'fail' broken ({details})"
+                f"{labels['system']}.{labels['entity']} {logical_date}: rules with action 'fail' broken ({details})",
+                {"dq": summary},
             )
 
         to_quarantine = F.exists("_dq_failed", lambda tag: tag.endswith(":quarantine"))
@@ -238,8 +244,12 @@ def build(
         _merge(spark, kept, silver_location, entity, exists)
     finally:
         evaluated.unpersist()
+    # Bronze written before it kept each file's modification time has no source timestamp.
+    newest = run_metrics.newest_source() if run_metrics.SOURCE_MODIFIED in bronze.columns else F.lit(None)
+    bronze_rows, micros = bronze.agg(F.count(F.lit(1)), newest).first() or (0, None)
     return {
-        "bronze_rows": bronze.count(),
+        "bronze_rows": bronze_rows,
+        "newest_source_ts": run_metrics.source_timestamp(micros),
         "silver_rows": silver_rows,
         "quarantined": sum(reasons.values()),
         "quarantine_reasons": reasons,

@@ -13,7 +13,7 @@ from pyspark.sql import SparkSession
 
 from lakehouse.config import load_config
 from lakehouse.demo_data import write_demo_data
-from lakehouse.naming import gold_table, quarantine_table, silver_table, xref_table
+from lakehouse.naming import gold_table, quarantine_table, run_metrics_table, silver_table, xref_table
 from lakehouse.summary import table_inventory
 from spark_jobs.tables import Tables
 from tests.conftest import ROOT
@@ -77,6 +77,35 @@ def test_bronze_rows_in_equal_silver_rows_plus_quarantined_for_every_run(lakehou
     manifest_lines = {(f["system"], f["entity"], f["date"]): f["lines"] for f in lakehouse["manifest"]["files"]}
     for key, result in bronze.items():
         assert result["lines"] == manifest_lines[key] == result["bronze_rows"] + result["quarantined"]
+
+
+@pytest.mark.slow
+def test_every_stage_task_has_its_row_in_the_observability_table(
+    spark: SparkSession, lakehouse: dict[str, Any]
+) -> None:
+    config, tables = lakehouse["config"], lakehouse["tables"]
+    environment = config.require_environment()
+    metrics = [r.asDict(recursive=True) for r in tables.read(spark, run_metrics_table(environment)).collect()]
+    run_ids = {(r.dag_id, r.logical_date): r.run_id for r in lakehouse["results"]}
+    log = [json.loads(line) for line in tables.run_log().read_text().splitlines()]
+    # One row per stage task, each carrying the id of the Airflow run it belongs to.
+    assert len(metrics) == len(log) and {r["status"] for r in metrics} == {"success"}
+    assert {r["run_id"] for r in metrics} == set(run_ids.values())
+    silver = {(r["system"], r["entity"], r["logical_date"]): r for r in metrics if r["stage"] == "silver"}
+    assert len(silver) == 14
+    for (system, entity, day), row in silver.items():
+        assert row["run_id"] == run_ids[(f"lakehouse_ingest_{system}", day)]
+        assert row["freshness_seconds"] > 0 and row["dq_rules"]
+        quarantined = _read(spark, lakehouse, quarantine_table(environment, system)).where(
+            f"layer = 'silver' AND entity = '{entity}' AND logical_date = '{day}'"
+        )
+        assert row["rows_quarantined"] == quarantined.count()
+        assert row["quarantine_reasons"] == Counter(q["reason"] for q in quarantined.collect())
+    # The last date's Silver rows out are the Silver table's rows of that date (a MERGE keeps one per key).
+    for (system, entity, day), row in silver.items():
+        if day == DAYS[-1]:
+            target = silver_table(environment, system, config.systems[system], entity)
+            assert row["rows_out"] == _read(spark, lakehouse, target).where(f"logical_date = '{day}'").count()
 
 
 @pytest.mark.slow

@@ -26,6 +26,7 @@ class DagRunResult:
     state: str
     seconds: float
     failed_tasks: list[str] = field(default_factory=list)
+    run_id: str = ""
 
 
 def plan(config: LakehouseConfig, dates: list[date]) -> list[tuple[str, date]]:
@@ -73,7 +74,8 @@ def run_all(config: LakehouseConfig, dates: list[date], progress: Callable[[str]
         dag_run = dag.test(logical_date=logical_date, run_conf={"logical_date": day.isoformat()})
         instances = dag_run.get_task_instances()
         failed = sorted(ti.task_id for ti in instances if ti.state in ("failed", "upstream_failed"))
-        result = DagRunResult(dag_id, day, str(dag_run.state), round(time.monotonic() - started, 1), failed)
+        seconds = round(time.monotonic() - started, 1)
+        result = DagRunResult(dag_id, day, str(dag_run.state), seconds, failed, dag_run.run_id)
         results.append(result)
         progress(
             f"[{index}/{len(runs)}] {dag_id} {day}: {result.state} in {result.seconds:.1f}s"

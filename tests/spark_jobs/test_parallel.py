@@ -11,9 +11,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pyspark.sql import SparkSession
 
 from lakehouse.config import load_config
 from lakehouse.demo_data import write_demo_data
+from lakehouse.naming import run_metrics_table
+from spark_jobs.tables import Tables
 from tests.conftest import ROOT
 
 DAY = date(2026, 3, 1)
@@ -29,7 +32,7 @@ def _stage(stage: str, system: str, entity: str, environ: dict[str, str], logs: 
 
 
 @pytest.mark.slow
-def test_stages_of_different_systems_run_side_by_side(tmp_path: Path) -> None:
+def test_stages_of_different_systems_run_side_by_side(spark: SparkSession, tmp_path: Path) -> None:
     config = load_config("local")
     write_demo_data(dict(config.systems), tmp_path / "landing", 200, 5, DAY)
     environ = {
@@ -53,3 +56,8 @@ def test_stages_of_different_systems_run_side_by_side(tmp_path: Path) -> None:
         ends = [datetime.fromisoformat(r["finished_at"]) for r in finished]
         starts = [end - timedelta(seconds=r["seconds"]) for end, r in zip(ends, finished, strict=True)]
         assert max(starts) < min(ends), [(str(s), str(e)) for s, e in zip(starts, ends, strict=True)]
+        # Their rows in the observability table, which they appended side by side (the first ones
+        # creating the table at once).
+        metrics = Tables(tmp_path / "warehouse").read(spark, run_metrics_table(config.require_environment()))
+        rows = metrics.where(f"stage = '{stage}'").collect()
+        assert sorted((r["system"], r["entity"], r["status"]) for r in rows) == [(s, e, "success") for s, e in SYSTEMS]

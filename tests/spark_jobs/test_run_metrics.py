@@ -37,7 +37,8 @@ def test_a_silver_run_becomes_one_row_with_its_rules_and_reasons() -> None:
 
 
 def test_freshness_is_the_start_minus_the_newest_source_timestamp() -> None:
-    result = {"lines": 10, "bronze_rows": 9, "quarantined": 1, "newest_source_ts": STARTED - timedelta(hours=3)}
+    newest = (STARTED - timedelta(hours=3)).isoformat()
+    result = {"lines": 10, "bronze_rows": 9, "quarantined": 1, "newest_source_ts": newest}
     row = run_metrics.row("bronze", {"system": "cmdm", "entity": "customer"}, DAY, None, STARTED, 3.0, result)
     assert (row["rows_in"], row["rows_out"]) == (10, 9)
     assert row["freshness_seconds"] == 3 * 3600

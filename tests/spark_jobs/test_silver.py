@@ -171,6 +171,13 @@ def test_a_broken_fail_rule_stops_the_batch_before_anything_is_written(spark: Sp
     run_bronze(spark, ctx, "amdm", "address", DAY1)
     with pytest.raises(
         DqFailure, match=r"amdm.address 2026-03-01: rules with action 'fail' broken \(state_in_set: 1 row"
-    ):
+    ) as caught:
         run_silver(spark, ctx, "amdm", "address", DAY1)
+    # What the observability table records for the failed run.
+    assert caught.value.counts["dq"]["rules"]["state_in_set"] == {
+        "action": "fail",
+        "check": "in_set",
+        "column": "state",
+        "failed": 1,
+    }
     assert not (tmp_path / "warehouse" / "ep_curated" / "amdm" / "address_silver").exists()

@@ -23,6 +23,7 @@ def _render(task, params: dict, partition_key: str | None = None, events: dict |
         "ds": "2026-02-01",
         "logical_date": logical_date,
         "partition_key": partition_key,
+        "run_id": "scheduled__2026-02-01T17:00:00+00:00",
         "triggering_asset_events": events or {},
         "dag": task.dag,
         "task": task,
@@ -44,9 +45,14 @@ def test_business_date_is_the_logical_date_unless_the_trigger_sets_one(
     _render(task, {"system": "amdm", "logical_date": override})
     if env == "local":
         assert task.op_kwargs["logical_date"] == expected
-        assert task.op_kwargs["arguments"] == {"system": "amdm", "entity": "address"}
+        assert task.op_kwargs["arguments"] == {
+            "system": "amdm",
+            "entity": "address",
+            "run_id": "scheduled__2026-02-01T17:00:00+00:00",
+        }
     else:
         assert task.job_parameters["logical_date"] == expected
+        assert task.job_parameters["run_id"] == "scheduled__2026-02-01T17:00:00+00:00"
         assert task.job_parameters["system"] == "amdm" and task.job_parameters["entity"] == "address"
 
 

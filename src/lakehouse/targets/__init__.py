@@ -19,6 +19,9 @@ LOGICAL_DATE = (
 key (a Gold run started by its Silver assets has a partition and no logical date), else the run's
 logical date in the DAG's timezone (``ds`` is the UTC date: for a 04:00 Sydney run, the day before)."""
 
+RUN_ID = "{{ run_id }}"
+"""The Airflow run a stage's row in the observability table belongs to."""
+
 
 @dataclass(frozen=True)
 class StageTask:

@@ -18,7 +18,7 @@ from airflow.sdk import BaseOperator
 from lakehouse import silver_versions, sql_files
 from lakehouse.config import LakehouseConfig
 from lakehouse.config.models import DatabricksSettings
-from lakehouse.targets import LOGICAL_DATE, StageTask
+from lakehouse.targets import LOGICAL_DATE, RUN_ID, StageTask
 from lakehouse.targets.gate import DqGateFailure, pass_dq_gate
 
 # Which deployed job runs which stage; the job's own task dispatches on the "stage" parameter.
@@ -130,7 +130,13 @@ def databricks_operator(config: LakehouseConfig, spec: StageTask, **task_kwargs:
             **task_kwargs,
         )
     job_key = JOB_OF_STAGE[spec.stage]
-    parameters = {"stage": spec.stage, "env": env_name, "logical_date": LOGICAL_DATE, **spec.arguments}
+    parameters = {
+        "stage": spec.stage,
+        "env": env_name,
+        "logical_date": LOGICAL_DATE,
+        "run_id": RUN_ID,
+        **spec.arguments,
+    }
     common: dict[str, Any] = {
         "task_id": spec.task_id,
         "databricks_conn_id": environment.connections.databricks,

@@ -10,7 +10,7 @@ from typing import Any
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from lakehouse.targets import LOGICAL_DATE, StageTask
+from lakehouse.targets import LOGICAL_DATE, RUN_ID, StageTask
 from lakehouse.targets.gate import DqGateFailure, pass_dq_gate
 
 
@@ -42,6 +42,7 @@ def local_operator(env_name: str, spec: StageTask, **task_kwargs: Any) -> Python
     op_kwargs = {"env": env_name, "logical_date": LOGICAL_DATE, "arguments": dict(spec.arguments)}
     if spec.stage == "dq_gate":
         return PythonOperator(task_id=spec.task_id, python_callable=check_dq_gate, op_kwargs=op_kwargs, **task_kwargs)
+    op_kwargs["arguments"] = {**spec.arguments, "run_id": RUN_ID}
     return PythonOperator(
         task_id=spec.task_id, python_callable=run_stage, op_kwargs={"stage": spec.stage, **op_kwargs}, **task_kwargs
     )
