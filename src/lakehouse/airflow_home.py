@@ -1,4 +1,5 @@
-"""Environment for running Airflow on this checkout: where its home, DAGs and plugins are."""
+"""Environment for running Airflow on this checkout: where its home, DAGs and plugins are, and the
+OpenLineage provider's settings from the selected environment's config."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from lakehouse.config import CONFIG_DIR_VAR, ENV_VAR
+from lakehouse.config import CONFIG_DIR_VAR, ENV_VAR, load_config
+from lakehouse.lineage import DISABLED_VAR, PROVIDER_CONFIG_VARS, lineage_environ
 from lakehouse.locations import project_root
 
 
@@ -31,4 +33,20 @@ def airflow_environ(base: Mapping[str, str] | None = None) -> dict[str, str]:
     }
     for key, value in defaults.items():
         environ.setdefault(key, value)
+    for key, value in _lineage_defaults(environ).items():
+        environ.setdefault(key, value)
     return environ
+
+
+def _lineage_defaults(environ: Mapping[str, str]) -> dict[str, str]:
+    """The OpenLineage settings of the selected environment. An environment whose config does not load
+    sends nothing (whoever loads it reports why); one that configures the provider itself
+    (``AIRFLOW__OPENLINEAGE__TRANSPORT``...) is not disabled by a config that has lineage off."""
+    config = load_config(environ[ENV_VAR], Path(environ[CONFIG_DIR_VAR]))
+    if config.environment is None:
+        settings = {DISABLED_VAR: "True"}
+    else:
+        settings = lineage_environ(config.env_name, config.environment.lineage)
+    if any(environ.get(key) for key in PROVIDER_CONFIG_VARS):
+        settings.pop(DISABLED_VAR, None)
+    return settings

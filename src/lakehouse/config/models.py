@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
@@ -512,6 +513,48 @@ class Alerts(StrictModel):
         return self
 
 
+UrlPath = Annotated[str, StringConstraints(pattern=r"^/?[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*/?$")]
+LineageNamespace = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$", max_length=128)]
+
+
+class Lineage(StrictModel):
+    """OpenLineage events of every task and DAG run, sent by Airflow's OpenLineage provider to an HTTP
+    endpoint (Marquez, a data catalog...). Off while ``url`` is unset: the provider is then disabled."""
+
+    url: str | None = None
+    """The lineage server, scheme, host and port only, e.g. ``http://marquez:5000``; events go to
+    ``url`` + ``endpoint``."""
+    endpoint: UrlPath = "api/v1/lineage"
+    """Path of the lineage API under ``url``."""
+    namespace: LineageNamespace | None = None
+    """Namespace of the jobs (DAGs and tasks); unset means ``lakehouse-<env>``."""
+    api_key_connection: str | None = Field(default=None, min_length=1)
+    """Airflow connection whose password is the API key sent as a bearer token (from the secrets
+    backend); unset means no authentication."""
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("not an http(s) URL with a host; expected e.g. 'http://marquez:5000'")
+        if parts.username or parts.password:
+            raise ValueError("must not hold credentials; put the API key in the connection 'api_key_connection' names")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError("must be scheme, host and port only; the API path goes in 'endpoint'")
+        try:
+            parts.port  # noqa: B018 - raises on a port out of range
+        except ValueError:
+            raise ValueError("has an invalid port") from None
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return self.url is not None
+
+
 class Retries(StrictModel):
     retries: int = Field(default=2, ge=0, le=10)
     retry_delay: Duration = timedelta(minutes=5)
@@ -573,6 +616,7 @@ class Environment(StrictModel):
     databricks: DatabricksSettings | None = None
     local: LocalSettings | None = None
     alerts: Alerts = Alerts()
+    lineage: Lineage = Lineage()
     airflow: AirflowObjects = AirflowObjects()
     rag: RagSettings = RagSettings()
     retries: Retries = Retries()
