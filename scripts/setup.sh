@@ -93,6 +93,25 @@ ensure_postgres() {
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql </dev/null >/dev/null
 }
 
+# The health page's test opens it in headless Chromium through chromedriver (selenium), from
+# Debian's packages; installed like PostgreSQL above.
+ensure_chromium() {
+    if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+        return 0
+    fi
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then
+        sudo -n true 2>/dev/null || sudo=missing
+        [ "$sudo" = missing ] || sudo="sudo -n"
+    fi
+    if [ "$sudo" = missing ] || ! command -v apt-get >/dev/null 2>&1; then
+        die "the tests need Chromium and its driver (/usr/bin/chromium, /usr/bin/chromedriver): install them, e.g. 'apt-get install chromium chromium-driver'"
+    fi
+    say "installing headless Chromium and chromedriver (Debian packages chromium, chromium-driver)"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver </dev/null >/dev/null
+}
+
 # CI checks docker-compose.yaml with Compose's own loader: `docker compose config` where the Compose
 # plugin exists, else compose-go's validator (the library `docker compose` is built on), built with Go.
 COMPOSE_GO_VERSION="v2.16.2"

@@ -5,6 +5,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 setup_venv
 ensure_postgres
+ensure_chromium
 ensure_compose_checker
 cd "$ROOT"
 export PATH="$VENV/bin:$PATH"

@@ -170,6 +170,27 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if all(result.state == "success" for result in results) else 1
 
 
+def _report(args: argparse.Namespace) -> int:
+    from lakehouse.health_page import report_path, write
+    from lakehouse.locations import warehouse_root
+    from spark_jobs.health import MetricsNotFound, collect
+    from spark_jobs.main import session_for
+    from spark_jobs.tables import Tables
+
+    env, config = _local_config(args.env, "lakehouse report reads the local warehouse")
+    warehouse = warehouse_root(config.require_environment())
+    spark = session_for(env)
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        report = collect(spark, config, Tables(warehouse))
+    except MetricsNotFound as exc:
+        print(f"lakehouse report: {exc}", file=sys.stderr)
+        return 2
+    path = write(report, Path(args.out) if args.out else report_path(warehouse))
+    print(path.resolve().as_uri())
+    return 0
+
+
 def _ask(args: argparse.Namespace) -> int:
     from lakehouse.locations import warehouse_root
     from lakehouse.rag.service import IndexNotBuilt, KnowledgeBase
@@ -360,6 +381,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--end", type=date.fromisoformat, help="last logical date (default: --start)")
     run.add_argument("--verbose", action="store_true", help="show Airflow's task logs")
     run.set_defaults(handler=_run)
+
+    report = commands.add_parser(
+        "report", help="write the Lakehouse health page (freshness, counts, DQ, quarantine) and print its URL"
+    )
+    report.add_argument("--env", help="environment (default: $LAKEHOUSE_ENV or local); its target must be local")
+    report.add_argument("--out", help="write the page here (default: <warehouse>/_reports/health.html)")
+    report.set_defaults(handler=_report)
 
     ask = commands.add_parser("ask", help="ask the knowledge base; answers cite their documents")
     ask.add_argument("question")
