@@ -80,36 +80,32 @@ ensure_postgres() {
     if command -v pg_ctl >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; then
         return 0
     fi
-    local sudo=""
-    if [ "$(id -u)" -ne 0 ]; then
-        sudo -n true 2>/dev/null || sudo=missing
-        [ "$sudo" = missing ] || sudo="sudo -n"
-    fi
-    if [ "$sudo" = missing ] || ! command -v apt-get >/dev/null 2>&1; then
-        die "the tests need a PostgreSQL server (pg_ctl): install it, e.g. 'apt-get install postgresql'"
-    fi
-    say "installing the PostgreSQL server (Debian package postgresql)"
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql </dev/null >/dev/null
+    apt_install "a PostgreSQL server (pg_ctl)" postgresql
 }
 
 # The health page's test opens it in headless Chromium through chromedriver (selenium), from
-# Debian's packages; installed like PostgreSQL above.
+# Debian's packages.
 ensure_chromium() {
     if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
         return 0
     fi
-    local sudo=""
+    apt_install "Chromium and its driver (/usr/bin/chromium, /usr/bin/chromedriver)" chromium chromium-driver
+}
+
+# apt_install WHAT PACKAGE...: install Debian packages the tests need, as root or through sudo.
+apt_install() {
+    local what="$1" sudo=""
+    shift
     if [ "$(id -u)" -ne 0 ]; then
         sudo -n true 2>/dev/null || sudo=missing
         [ "$sudo" = missing ] || sudo="sudo -n"
     fi
     if [ "$sudo" = missing ] || ! command -v apt-get >/dev/null 2>&1; then
-        die "the tests need Chromium and its driver (/usr/bin/chromium, /usr/bin/chromedriver): install them, e.g. 'apt-get install chromium chromium-driver'"
+        die "the tests need $what: install it, e.g. 'apt-get install $*'"
     fi
-    say "installing headless Chromium and chromedriver (Debian packages chromium, chromium-driver)"
+    say "installing $what (Debian packages: $*)"
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver </dev/null >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" </dev/null >/dev/null
 }
 
 # CI checks docker-compose.yaml with Compose's own loader: `docker compose config` where the Compose

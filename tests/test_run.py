@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 from pyspark.sql import SparkSession
 
+from lakehouse import cli
 from lakehouse.config import load_config
 from lakehouse.demo_data import write_demo_data
-from lakehouse.naming import gold_table, quarantine_table, run_metrics_table, silver_table, xref_table
+from lakehouse.naming import bronze_table, gold_table, quarantine_table, run_metrics_table, silver_table, xref_table
 from lakehouse.summary import table_inventory
+from spark_jobs.silver import rule_name
 from spark_jobs.tables import Tables
 from tests.conftest import ROOT
 
@@ -95,7 +97,10 @@ def test_every_stage_task_has_its_row_in_the_observability_table(
     assert len(silver) == 14
     for (system, entity, day), row in silver.items():
         assert row["run_id"] == run_ids[(f"lakehouse_ingest_{system}", day)]
-        assert row["freshness_seconds"] > 0 and row["dq_rules"]
+        assert row["freshness_seconds"] > 0
+        assert [r["rule"] for r in row["dq_rules"]] == [
+            rule_name(rule) for rule in config.systems[system].dq_rules_for(entity)
+        ]
         quarantined = _read(spark, lakehouse, quarantine_table(environment, system)).where(
             f"layer = 'silver' AND entity = '{entity}' AND logical_date = '{day}'"
         )
@@ -145,6 +150,79 @@ def test_gold_matches_what_the_landing_data_says(spark: SparkSession, lakehouse:
             planted.update(entry["defects"])
     assert quarantine["dq: postcode_regex"] == planted["bad_postcode"]
     assert quarantine["dq: state_in_set"] == planted["unknown_state"]
+
+
+@pytest.mark.slow
+def test_the_health_page_shows_the_demo_runs_numbers(
+    spark: SparkSession,
+    lakehouse: dict[str, Any],
+    browser: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``lakehouse report`` on the demo run, opened in headless Chromium: every system is shown, and
+    each number equals what the Delta tables themselves hold."""
+    from selenium.webdriver.common.by import By
+
+    config, tables = lakehouse["config"], lakehouse["tables"]
+    environment = config.require_environment()
+    monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_ROOT", str(tables.warehouse))
+    assert cli.main(["report", "--env", "local"]) == 0
+    url = capsys.readouterr().out.strip()
+    assert url == (tables.warehouse / "_reports" / "health.html").as_uri()
+    browser.get(url)
+    assert browser.title == "Lakehouse health · local"
+    sections = {s.get_attribute("data-system"): s for s in browser.find_elements(By.CSS_SELECTOR, "section.system")}
+    assert list(sections) == list(config.systems) and all(s.is_displayed() for s in sections.values())
+
+    def number(element: Any, metric: str) -> int:
+        (cell,) = element.find_elements(By.CSS_SELECTOR, f'[data-metric="{metric}"]')
+        assert cell.text == f"{int(cell.get_attribute('data-value')):,}", "the number shown is the number carried"
+        return int(cell.get_attribute("data-value"))
+
+    lines = {(f["system"], f["entity"], f["date"]): f["lines"] for f in lakehouse["manifest"]["files"]}
+    for system, section in sections.items():
+        rows = {
+            (r.get_attribute("data-entity"), r.get_attribute("data-date")): r
+            for r in section.find_elements(By.CSS_SELECTOR, 'tr[data-row="counts"]')
+        }
+        assert set(rows) == {(e, d.isoformat()) for e in config.systems[system].entities for d in DAYS}
+        quarantine = _read(spark, lakehouse, quarantine_table(environment, system)).collect()
+        for (entity, day), row in rows.items():
+            bronze = _read(spark, lakehouse, bronze_table(environment, system, entity))
+            assert number(row, "lines") == lines[(system, entity, day)]
+            assert number(row, "bronze_rows") == bronze.where(f"logical_date = '{day}'").count()
+            assert number(row, "quarantined") == sum(
+                (q["entity"], q["logical_date"]) == (entity, day) for q in quarantine
+            )
+            if day == DAYS[-1].isoformat():  # a MERGE moves a key's row to the latest date that wrote it
+                silver = _read(spark, lakehouse, silver_table(environment, system, config.systems[system], entity))
+                assert number(row, "silver_rows") == silver.where(f"logical_date = '{day}'").count()
+        reasons = {
+            (r.get_attribute("data-entity"), r.get_attribute("data-layer"), r.get_attribute("data-date"),
+             r.get_attribute("data-reason")): number(r, "rows")
+            for r in section.find_elements(By.CSS_SELECTOR, 'tr[data-row="quarantine"]')
+        }  # fmt: skip
+        assert reasons == Counter((q["entity"], q["layer"], q["logical_date"], q["reason"]) for q in quarantine)
+        for row in section.find_elements(By.CSS_SELECTOR, 'tr[data-row="failing_rule"][data-action="quarantine"]'):
+            entity, rule, day = (row.get_attribute(a) for a in ("data-entity", "data-rule", "data-date"))
+            caught = [
+                q
+                for q in quarantine
+                if (q["entity"], q["layer"], q["logical_date"]) == (entity, "silver", day)
+                and rule in q["reason"].removeprefix("dq: ").split(", ")
+            ]
+            assert number(row, "failed") == len(caught)
+            keys = [k.get_attribute("data-sample-key") for k in row.find_elements(By.CSS_SELECTOR, "[data-sample-key]")]
+            assert keys and all(any(f'"{key}"' in q["raw_line"] for q in caught) for key in keys)
+    assert browser.find_elements(By.CSS_SELECTOR, 'tr[data-row="failing_rule"]'), "the demo data breaks rules"
+    for chart in browser.find_elements(By.CSS_SELECTOR, "svg.chart"):
+        assert chart.is_displayed() and chart.size["height"] > 100
+
+    browser.set_window_size(1280, browser.execute_script("return document.documentElement.scrollHeight"))
+    screenshot = tables.warehouse.parent / "health.png"
+    assert browser.save_screenshot(str(screenshot))
+    print(f"health page screenshot: {screenshot}")
 
 
 @pytest.mark.slow

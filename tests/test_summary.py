@@ -82,6 +82,14 @@ def test_summary_shows_tables_quarantine_dq_smoke_index_and_time() -> None:
     assert "  orphans: bridge has an address: 2 of 100" in lines
     assert any(line.split() == ["silver", "3.5s"] for line in lines)
     assert "  lakehouse_gold 2026-03-01: smoke_checks" in lines
+    assert not any("health page" in line for line in lines)
+
+
+def test_summary_links_to_the_health_page(tmp_path: Path) -> None:
+    results = [DagRunResult("lakehouse_ingest_amdm", date(2026, 3, 1), "success", 10.0)]
+    page = tmp_path / "_reports" / "health.html"
+    text = render(load_config("local"), results, RECORDS, {}, tmp_path, 1.0, page)
+    assert f"Lakehouse health page (freshness, row counts, DQ over time): {page.as_uri()}" in text.splitlines()[:4]
 
 
 def test_run_log_is_read_from_where_this_run_started(tmp_path: Path) -> None:

@@ -161,13 +161,22 @@ def _run(args: argparse.Namespace) -> int:
         str(name): (tables.read(spark, name).count() if tables.exists(spark, name) else None)
         for _, name in table_inventory(config)
     }
+    health = _write_health_page(spark, config, tables)
     print()
-    print(
-        render(
-            config, results, read_run_log(log, offset), counts, tables.warehouse or Path(), time.monotonic() - started
-        )
-    )
+    records = read_run_log(log, offset)
+    print(render(config, results, records, counts, tables.warehouse or Path(), time.monotonic() - started, health))
     return 0 if all(result.state == "success" for result in results) else 1
+
+
+def _write_health_page(spark: Any, config: LakehouseConfig, tables: Any) -> Path | None:
+    """The health page for the summary to link to; ``None`` when no stage has recorded metrics yet."""
+    from lakehouse.health_page import report_path, write
+    from spark_jobs.health import MetricsNotFound, collect
+
+    try:
+        return write(collect(spark, config, tables), report_path(tables.warehouse))
+    except MetricsNotFound:
+        return None
 
 
 def _report(args: argparse.Namespace) -> int:

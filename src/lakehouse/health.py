@@ -188,12 +188,6 @@ def rule_failures(rows: Iterable[Mapping[str, Any]]) -> list[RuleFailure]:
     return sorted(last.values(), key=lambda f: (f.system, -f.logical_date.toordinal(), f.entity, f.rule))
 
 
-def _entity_pass_rate(system: System, entity: str) -> float:
-    # An entity may set its own threshold; older configs have only the system's.
-    own = getattr(system.entities[entity], "min_pass_rate", None)
-    return system.dq.min_pass_rate if own is None else float(own)
-
-
 def _system_health(
     name: str,
     system: System,
@@ -237,7 +231,7 @@ def _system_health(
         owner=system.owner,
         deadline=system.freshness_deadline,
         min_pass_rate=system.dq.min_pass_rate,
-        entity_pass_rates={name: _entity_pass_rate(system, name) for name in system.entities},
+        entity_pass_rates={name: system.min_pass_rate_for(name) for name in system.entities},
         natural_keys={entity_name: entity.natural_key for entity_name, entity in system.entities.items()},
         freshness_seconds=max((r["freshness_seconds"] for r in fresh.values()), default=None),
         last_run_at=max((_utc(r["started_at"]) for r in rows), default=None),

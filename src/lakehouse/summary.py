@@ -59,6 +59,7 @@ def render(
     counts: dict[str, int | None],
     warehouse: Path,
     seconds: float,
+    health_page: Path | None = None,
 ) -> str:
     failed = [r for r in results if r.state != "success"]
     dates = sorted({r.logical_date for r in results})
@@ -68,6 +69,8 @@ def render(
         + f", {seconds:.0f}s"
     )
     out = [head, "=" * len(head), ""]
+    if health_page is not None:
+        out += [f"Lakehouse health page (freshness, row counts, DQ over time): {health_page.resolve().as_uri()}", ""]
 
     out.append(f"Tables (Delta, under {warehouse})")
     rows = [
@@ -96,7 +99,7 @@ def render(
     dq_rows = []
     for (system, entity), record in sorted(latest.items()):
         dq = record["result"]["dq"]
-        required = config.systems[system].dq.min_pass_rate
+        required = config.systems[system].min_pass_rate_for(entity)
         failing = ", ".join(f"{n}={r['failed']}" for n, r in dq["rules"].items() if r["failed"]) or "-"
         dq_rows.append(
             (

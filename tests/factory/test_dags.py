@@ -15,7 +15,7 @@ from airflow.sdk.exceptions import ParamValidationError
 from lakehouse.alerts import TaskAlertNotifier
 from lakehouse.config import load_config
 from lakehouse.factory import gold_dag, ingest_dags, maintenance_dag, rag_dag
-from lakehouse.targets import LOGICAL_DATE
+from lakehouse.targets import LOGICAL_DATE, RUN_ID
 from tests.conftest import ENVIRONMENTS
 
 SYSTEMS = ["jarvis", "amdm", "pega", "cmdm", "sfdc"]
@@ -213,7 +213,7 @@ def test_target_decides_the_operator(env: str, dags: dict) -> None:
             "stage": "bronze",
             "env": "local",
             "logical_date": LOGICAL_DATE,
-            "arguments": {"system": "jarvis", "entity": "service"},
+            "arguments": {"system": "jarvis", "entity": "service", "run_id": RUN_ID},
         }
     else:
         assert isinstance(task, DatabricksRunNowOperator)
@@ -222,6 +222,7 @@ def test_target_decides_the_operator(env: str, dags: dict) -> None:
             "stage": "bronze",
             "env": env,
             "logical_date": LOGICAL_DATE,
+            "run_id": RUN_ID,
             "system": "jarvis",
             "entity": "service",
         }

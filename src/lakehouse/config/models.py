@@ -182,6 +182,8 @@ class Entity(StrictModel):
     """Gold surrogate key -> contract column (or ``struct.field``) it is the sha256 of (BLUEPRINT §28)."""
     silver: SilverTarget
     silver_rules: tuple[SilverRule, ...] = ()
+    min_pass_rate: float | None = Field(default=None, ge=0, le=1)
+    """The DQ pass rate this entity's Silver table must reach; the system's ``dq.min_pass_rate`` if unset."""
 
     def column_paths(self) -> list[str]:
         return [path for column in self.columns for path in column.paths()]
@@ -276,6 +278,10 @@ class System(StrictModel):
 
     def dq_rules_for(self, entity_name: str) -> list[DqRule]:
         return [rule for rule in self.dq_rules if self.rule_entity(rule) == entity_name]
+
+    def min_pass_rate_for(self, entity_name: str) -> float:
+        threshold = self.entities[entity_name].min_pass_rate
+        return self.dq.min_pass_rate if threshold is None else threshold
 
 
 # --- Gold, RAG and maintenance --------------------------------------------------------------------

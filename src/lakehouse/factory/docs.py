@@ -33,7 +33,6 @@ def ingest_doc(env_name: str, environment: Environment, name: str, system: Syste
         f"- **Schedule:** {_schedule(system.schedule)}",
         f"- **Freshness deadline:** {system.freshness_deadline} after the run is queued",
         f"- **Landing:** `<landing_root>/{system.landing.path}`",
-        f"- **DQ pass rate required:** {system.dq.min_pass_rate:.0%}",
         "",
     ]
     for entity_name, entity in system.entities.items():
@@ -42,6 +41,7 @@ def ingest_doc(env_name: str, environment: Environment, name: str, system: Syste
             "",
             f"- Natural key: {', '.join(f'`{key}`' for key in entity.natural_key)}",
             f"- Contract: `config/contracts/{name}/{entity_name}.schema.json`, version {entity.contract_version}",
+            f"- DQ pass rate required: {system.min_pass_rate_for(entity_name):.0%}",
             f"- Columns: {', '.join(_column(column) for column in entity.columns)}",
         ]
         if entity.canonical_keys:

@@ -12,7 +12,7 @@ from lakehouse.config import load_config
 
 
 class DqGateFailure(AirflowFailException):
-    """A table's DQ pass rate is under the threshold its system sets; retrying cannot help."""
+    """A table's DQ pass rate is under its threshold; retrying cannot help."""
 
 
 def evaluate_dq_gate(
@@ -21,7 +21,7 @@ def evaluate_dq_gate(
     """Raise ``DqGateFailure`` naming the failing rules when the pass rate is under the threshold."""
     system = load_config(env).systems[arguments["system"]]
     dq = metrics["dq"]
-    required = system.dq.min_pass_rate
+    required = system.min_pass_rate_for(arguments["entity"])
     failing = {name: rule for name, rule in dq["rules"].items() if rule["failed"]}
     summary = {"pass_rate": dq["pass_rate"], "required": required, "rows": dq["rows"], "failing_rules": failing}
     if dq["pass_rate"] < required:
