@@ -7,6 +7,7 @@ it in an incremental, checkpointed file stream (``availableNow``) over one logic
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -135,7 +136,8 @@ def ingest(
     The checkpoint makes a re-run of the same logical date a no-op, and Delta's transaction ids
     (``txnAppId``/``txnVersion``) make a batch that is retried after a crash write only once.
     """
-    counts: dict[str, Any] = {"lines": 0, "bronze_rows": 0, "quarantined": 0, "quarantine_reasons": {}}
+    counts = {"lines": 0, "bronze_rows": 0, "quarantined": 0}
+    reasons: Counter[str] = Counter()
     newest: list[int] = []
     app_id = checkpoint
 
@@ -148,16 +150,17 @@ def ingest(
                 bad = bad.withColumn(name, F.lit(value))
             good = good.withColumn("logical_date", F.lit(labels["logical_date"]).cast("date"))
             good_count, micros = good.agg(F.count(F.lit(1)), run_metrics.newest_source()).first() or (0, None)
-            reasons = {row["reason"]: int(row["count"]) for row in bad.groupBy("reason").count().collect()}
-            bad_count = sum(reasons.values())
+            batch_reasons = Counter(
+                {row["reason"]: int(row["count"]) for row in bad.groupBy("reason").count().collect()}
+            )
+            bad_count = batch_reasons.total()
             _append(good, bronze_location, app_id, batch_id)
             bad = bad.withColumn("layer", F.lit("bronze")).withColumn("ingest_ts", F.current_timestamp())
             quarantine.append(bad, quarantine_location, f"{app_id}#quarantine", batch_id)
             counts["bronze_rows"] += good_count
             counts["quarantined"] += bad_count
             counts["lines"] += good_count + bad_count
-            for reason, count in reasons.items():
-                counts["quarantine_reasons"][reason] = counts["quarantine_reasons"].get(reason, 0) + count
+            reasons.update(batch_reasons)
             newest.extend([micros] if micros is not None else [])
         finally:
             parsed.unpersist()
@@ -170,7 +173,11 @@ def ingest(
         .start()
     )
     query.awaitTermination()
-    return {**counts, "newest_source_ts": run_metrics.source_timestamp(max(newest, default=None))}
+    return {
+        **counts,
+        "quarantine_reasons": dict(reasons),
+        "newest_source_ts": run_metrics.source_timestamp(max(newest, default=None)),
+    }
 
 
 def _append(frame: DataFrame, location: str, app_id: str, batch_id: int) -> None:

@@ -142,6 +142,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from lakehouse.run import run_all
     from lakehouse.summary import read_run_log, render, table_inventory
+    from spark_jobs.health import MetricsNotFound
     from spark_jobs.main import session_for
     from spark_jobs.tables import Tables
 
@@ -161,41 +162,40 @@ def _run(args: argparse.Namespace) -> int:
         str(name): (tables.read(spark, name).count() if tables.exists(spark, name) else None)
         for _, name in table_inventory(config)
     }
-    health = _write_health_page(spark, config, tables)
+    try:
+        health: Path | None = _write_health_page(spark, config, tables)
+    except MetricsNotFound:
+        health = None
     print()
     records = read_run_log(log, offset)
     print(render(config, results, records, counts, tables.warehouse or Path(), time.monotonic() - started, health))
     return 0 if all(result.state == "success" for result in results) else 1
 
 
-def _write_health_page(spark: Any, config: LakehouseConfig, tables: Any) -> Path | None:
-    """The health page for the summary to link to; ``None`` when no stage has recorded metrics yet."""
+def _write_health_page(spark: Any, config: LakehouseConfig, tables: Any, out: Path | None = None) -> Path:
+    """Writes the health page; raises ``MetricsNotFound`` when no stage has recorded metrics yet."""
     from lakehouse.health_page import report_path, write
-    from spark_jobs.health import MetricsNotFound, collect
+    from spark_jobs.health import collect
 
-    try:
-        return write(collect(spark, config, tables), report_path(tables.warehouse))
-    except MetricsNotFound:
-        return None
+    return write(collect(spark, config, tables), out or report_path(tables.warehouse))
 
 
 def _report(args: argparse.Namespace) -> int:
-    from lakehouse.health_page import report_path, write
     from lakehouse.locations import warehouse_root
-    from spark_jobs.health import MetricsNotFound, collect
+    from spark_jobs.health import MetricsNotFound
     from spark_jobs.main import session_for
     from spark_jobs.tables import Tables
 
     env, config = _local_config(args.env, "lakehouse report reads the local warehouse")
-    warehouse = warehouse_root(config.require_environment())
     spark = session_for(env)
     spark.sparkContext.setLogLevel("ERROR")
     try:
-        report = collect(spark, config, Tables(warehouse))
+        path = _write_health_page(
+            spark, config, Tables(warehouse_root(config.require_environment())), Path(args.out) if args.out else None
+        )
     except MetricsNotFound as exc:
         print(f"lakehouse report: {exc}", file=sys.stderr)
         return 2
-    path = write(report, Path(args.out) if args.out else report_path(warehouse))
     print(path.resolve().as_uri())
     return 0
 
