@@ -222,20 +222,26 @@ def cd() -> dict[str, Any]:
     return load_pipeline(PIPELINES / "cd.yml")
 
 
-def _package(out: Path, wheel_bytes: bytes = b"wheel") -> Path:
-    wheel = out.parent / "lakehouse_orchestrator-0.1.0+gabc1234-py3-none-any.whl"
-    wheel.write_bytes(wheel_bytes)
-    subprocess.run(
-        ["bash", str(ROOT / "scripts" / "ci" / "package_release.sh"), str(wheel), str(out)],
-        check=True,
-        capture_output=True,
-    )
-    return out
+def _commit() -> str:
+    return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+
+
+def _wheel_name(commit: str) -> str:
+    return f"lakehouse_orchestrator-0.1.0+g{commit[:12]}-py3-none-any.whl"
+
+
+def _package(out: Path, wheel_name: str | None = None) -> subprocess.CompletedProcess[str]:
+    wheel = out.parent / (wheel_name or _wheel_name(_commit()))
+    wheel.write_bytes(b"wheel")
+    script = str(ROOT / "scripts" / "ci" / "package_release.sh")
+    return subprocess.run(["bash", script, str(wheel), str(out)], capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _package(tmp_path_factory.mktemp("release") / "release")
+    out = tmp_path_factory.mktemp("release") / "release"
+    assert _package(out).returncode == 0
+    return out
 
 
 # --- the tests ------------------------------------------------------------------------------------
@@ -276,7 +282,25 @@ def test_every_path_the_pipelines_call_exists(ci: dict[str, Any], cd: dict[str, 
     # The release CI packs carries the CD scripts, the bundle and the lock from the repository.
     for name in ["scripts/cd/stage.sh", "infra/databricks.yml", "airflow/include/jobs/gold.yml", "requirements.lock"]:
         assert (release / name).read_bytes() == (ROOT / name).read_bytes()
-    assert (release / "release.env").read_text().count("RELEASE_") == 3
+    commit = _commit()
+    assert (release / "release.env").read_text().splitlines()[:2] == [
+        f"RELEASE_COMMIT={commit}",
+        f"RELEASE_WHEEL=dist/{_wheel_name(commit)}",
+    ]
+
+
+def test_only_a_wheel_of_this_commit_is_released(tmp_path: Path) -> None:
+    result = _package(tmp_path / "release", _wheel_name("0123456789ab"))
+    assert result.returncode == 1
+    assert f"was not built from this checkout's commit {_commit()}" in result.stderr
+    assert not (tmp_path / "release").exists()
+
+
+def test_every_script_parses(ci: dict[str, Any], cd: dict[str, Any]) -> None:
+    scripts = [path for path in called_scripts(ci, ROOT) | called_scripts(cd, ROOT) if path.suffix == ".sh"]
+    for script in scripts:
+        result = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+        assert result.returncode == 0, f"{script}: {result.stderr}"
 
 
 def test_every_script_the_pipelines_run_exists_and_so_does_what_they_call(
@@ -379,13 +403,15 @@ def test_an_unknown_lakehouse_command_is_found() -> None:
 
 
 def test_a_release_whose_wheel_changed_is_refused(tmp_path: Path) -> None:
-    release = _package(tmp_path / "release")
-    (release / "dist" / "lakehouse_orchestrator-0.1.0+gabc1234-py3-none-any.whl").write_bytes(b"another wheel")
+    release = tmp_path / "release"
+    assert _package(release).returncode == 0
+    wheel = _wheel_name(_commit())
+    (release / "dist" / wheel).write_bytes(b"another wheel")
     result = subprocess.run(
         ["bash", str(release / "scripts" / "cd" / "install_release.sh"), str(release)], capture_output=True, text=True
     )
     assert result.returncode != 0
-    assert "lakehouse_orchestrator-0.1.0+gabc1234-py3-none-any.whl: FAILED" in result.stderr
+    assert f"{wheel}: FAILED" in result.stderr
     assert not (release / ".venv").exists()
 
 

@@ -11,6 +11,13 @@ wheel="$1"
 out="$2"
 [ -f "$wheel" ] || { echo "$wheel: no such wheel" >&2; exit 1; }
 
+name="$(basename "$wheel")"
+commit="$(git -C "$ROOT" rev-parse HEAD)"
+case "$name" in
+    *"+g${commit:0:12}-"*) ;;
+    *) echo "$name was not built from this checkout's commit $commit (scripts/build_wheel.sh stamps it)" >&2; exit 1 ;;
+esac
+
 rm -rf "$out"
 mkdir -p "$out/dist" "$out/infra" "$out/airflow/include" "$out/scripts"
 cp "$wheel" "$out/dist/"
@@ -19,9 +26,8 @@ cp -R "$ROOT/airflow/include/jobs" "$out/airflow/include/"
 cp "$ROOT/requirements.lock" "$out/"
 cp -R "$ROOT/scripts/cd" "$out/scripts/"
 
-name="$(basename "$wheel")"
 {
-    echo "RELEASE_COMMIT=$(git -C "$ROOT" rev-parse HEAD)"
+    echo "RELEASE_COMMIT=$commit"
     echo "RELEASE_WHEEL=dist/$name"
     echo "RELEASE_WHEEL_SHA256=$(sha256sum "$wheel" | cut -d' ' -f1)"
 } >"$out/release.env"
