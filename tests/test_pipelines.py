@@ -412,7 +412,7 @@ def test_a_release_whose_wheel_changed_is_refused(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert f"{wheel}: FAILED" in result.stderr
-    assert not (release / ".venv").exists()
+    assert not (tmp_path / "release-venv").exists()
 
 
 def _release_env() -> Any:

@@ -29,7 +29,7 @@ databricks_env() {
 case "$action" in
     bundle)
         databricks_env
-        databricks="$(bash "$here/install_databricks_cli.sh" "$release/.tools")"
+        databricks="$(bash "$here/install_databricks_cli.sh" "$release-tools")"
         wheel="$(python "$here/release_env.py" upload --env "$env" "$release/$RELEASE_WHEEL")"
         cd "$release/infra"
         "$databricks" bundle validate --target "$env" --var "wheel=$wheel" >/dev/null
