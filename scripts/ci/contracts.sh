@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# CI's data contract checks: sample payloads against their contracts, then every contract against its
-# version on the branch a pull request targets (on a push, against the commit before).
+# CI's config and data contract checks: every environment's config, sample payloads against their
+# contracts, then every contract against its version on the branch a pull request targets (on a push,
+# against the commit before).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../setup.sh"
 setup_venv
 cd "$ROOT"
 
+"$VENV/bin/lakehouse" validate --all-envs
 "$VENV/bin/lakehouse" contracts validate
 
 # Azure Pipelines checks out one commit (a detached HEAD, shallow by default): fetch what to compare with.

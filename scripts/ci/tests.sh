@@ -9,4 +9,4 @@ ensure_chromium
 ensure_compose_checker
 cd "$ROOT"
 export PATH="$VENV/bin:$PATH"
-pytest --junitxml="${TEST_RESULTS:-$ROOT/test-results}/junit.xml" "$@"
+pytest --junitxml="${TEST_RESULTS:-$ROOT/build/test-results}/junit.xml" "$@"
