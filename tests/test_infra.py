@@ -219,3 +219,13 @@ def test_each_environment_keeps_its_own_state() -> None:
         "lakehouse-prod.tfstate",
         "lakehouse-metastore.tfstate",
     ]
+
+
+def test_only_prod_pays_for_a_copy_in_the_paired_region() -> None:
+    # BLUEPRINT §24.8: geo-redundant storage for what must survive the loss of a region.
+    geo = {"GRS", "RAGRS", "GZRS", "RAGZRS"}
+    assert {env: tfvars(env)["storage_replication"] in geo for env in ENVS} == {
+        "dev": False,
+        "test": False,
+        "prod": True,
+    }
