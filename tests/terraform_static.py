@@ -21,6 +21,7 @@ _MODULE_META = {"source", "version", "for_each", "count", "depends_on", "provide
 _NAME = r"[A-Za-z_][\w-]*"
 _SYMBOL = re.compile(rf"(?<![\w.-])(var|local|module|data)\.({_NAME})(?:\.({_NAME}))?(?:\.({_NAME}))?")
 _INTERPOLATION = re.compile(r"\$\{(\w+)\}")
+_SOURCE_SUFFIXES = {".tf", ".tfvars", ".hcl", ".tftpl", ".json", ".md"}
 # A constraint that admits one release, or its patch releases only.
 _PINNED = re.compile(r"^(=\s*)?\d+\.\d+\.\d+$|^~>\s*\d+\.\d+\.\d+$")
 
@@ -111,8 +112,18 @@ def load_module(path: Path) -> Module:
     return module
 
 
+def _checked(root: Path, pattern: str) -> Iterator[Path]:
+    # .terraform/ holds what `terraform init` fetched: providers and remote modules, not ours to check.
+    return (path for path in root.rglob(pattern) if ".terraform" not in path.relative_to(root).parts)
+
+
 def modules_under(root: Path) -> list[Path]:
-    return sorted({file.parent for file in root.rglob("*.tf")})
+    return sorted({file.parent for file in _checked(root, "*.tf")})
+
+
+def source_files(root: Path) -> list[Path]:
+    """The files a credential could be pasted into: configuration, variables, templates."""
+    return sorted(path for path in _checked(root, "*") if path.is_file() and path.suffix in _SOURCE_SUFFIXES)
 
 
 def reference_problems(path: Path, provider_names: set[str]) -> list[str]:
