@@ -158,6 +158,9 @@ def reference_problems(path: Path, provider_names: set[str]) -> list[str]:
         problems.append(f"{where}: variable '{name}' is declared but never used")
     for name, call in module.modules.items():
         target = child(path, call)
+        if not target.documents:
+            problems.append(f"{where}: module.{name} has source '{call['source']}', which holds no .tf file")
+            continue
         passed = set(call) - _MODULE_META
         for argument in sorted(passed - set(target.variables)):
             problems.append(f"{where}: module.{name} passes '{argument}', which {target.path.name} does not declare")
@@ -178,7 +181,7 @@ def provider_problems(paths: list[Path]) -> list[str]:
     """Every folder states required_version and pins each provider it requires, to one release or its
     patch releases, the same way in every folder."""
     problems: list[str] = []
-    constraints: dict[str, set[str]] = {}
+    by_source: dict[str, set[str]] = {}
     for path in paths:
         module = load_module(path)
         if not module.required_version:
@@ -189,11 +192,7 @@ def provider_problems(paths: list[Path]) -> list[str]:
                 problems.append(f"{path.name}: provider '{name}' has no source")
             if not _PINNED.match(version):
                 problems.append(f"{path.name}: provider '{name}' is not pinned ('{version}')")
-            constraints.setdefault(f"{spec.get('source')} {version}", set()).add(name)
-    by_source: dict[str, list[str]] = {}
-    for pair in constraints:
-        source, _, version = pair.partition(" ")
-        by_source.setdefault(source, []).append(version)
+            by_source.setdefault(spec.get("source", name), set()).add(version)
     for source, versions in sorted(by_source.items()):
         if len(versions) > 1:
             problems.append(f"provider {source} is pinned differently in different folders: {sorted(versions)}")

@@ -63,6 +63,10 @@ resource "azurerm_management_lock" "broken" {
   lock_level = data.azurerm_client_config.current.tenant_id
   notes      = "${module.adls.url} ${module.vault.id}"
 }
+
+module "ghost" {
+  source = "../modules/nothing"
+}
 """
     )
     workspace_call = 'module "workspace" {\n  source                 = "../modules/workspace"\n'
@@ -82,6 +86,7 @@ resource "azurerm_management_lock" "broken" {
         "environment: variable 'location' is declared but never used",
         "environment: module.workspace passes 'owner', which workspace does not declare",
         "environment: module.workspace does not pass 'cost_centre', which workspace requires",
+        "environment: module.ghost has source '../modules/nothing', which holds no .tf file",
     ]
 
 
