@@ -124,6 +124,38 @@ ensure_compose_checker() {
     rmdir "$bin"
 }
 
+# CI checks infra/terraform with Terraform's CLI: `terraform` where it is installed, else OpenTofu (the
+# open-source fork: the same language and the same `terraform fmt`), built with Go from its module.
+# Terraform's own module cannot be built that way (its go.mod replaces modules with local folders).
+# ensure_terraform sets TERRAFORM to the binary.
+OPENTOFU_VERSION="v1.10.10"
+# OpenTofu's go.mod swaps hcl for its fork, and `go install pkg@version` refuses a module with replace
+# directives, so the build runs in a throwaway module that repeats the swap.
+OPENTOFU_HCL="github.com/hashicorp/hcl/v2@v2.20.1=github.com/opentofu/hcl/v2@v2.20.2-0.20251021132045-587d123c2828"
+ensure_terraform() {
+    if command -v terraform >/dev/null 2>&1; then
+        TERRAFORM="$(command -v terraform)"
+        return 0
+    fi
+    TERRAFORM="$VENV/bin/tofu"
+    [ -x "$TERRAFORM" ] && return 0
+    command -v go >/dev/null 2>&1 || die "checking infra/terraform needs 'terraform' or Go (to build OpenTofu $OPENTOFU_VERSION)"
+    say "building OpenTofu $OPENTOFU_VERSION (first run: a few minutes)"
+    local work log
+    work="$(mktemp -d)"
+    if ! log="$(cd "$work" && {
+        go mod init lakehouse-opentofu && go mod edit -replace "$OPENTOFU_HCL" \
+            && go get "github.com/opentofu/opentofu/cmd/tofu@$OPENTOFU_VERSION" \
+            && go build -mod=mod -o "$TERRAFORM.partial" github.com/opentofu/opentofu/cmd/tofu
+    } </dev/null 2>&1)"; then
+        printf '%s\n' "$log" | tail -n 20 >&2
+        rm -rf "$work"
+        die "could not build OpenTofu $OPENTOFU_VERSION"
+    fi
+    mv "$TERRAFORM.partial" "$TERRAFORM"
+    rm -rf "$work"
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     setup_venv
     say "ready: $VENV/bin/lakehouse"

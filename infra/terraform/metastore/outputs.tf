@@ -1,0 +1,3 @@
+output "metastore_id" {
+  value = databricks_metastore.this.id
+}
