@@ -260,6 +260,7 @@ def _kill_worker_when_hung(salesforce: SalesforceStandIn) -> None:
 CRASH_CUSTOMERS = [_customer(f"P{n}", f"Last{n}", f"p{n}@example.com") for n in range(1, 6)]
 
 
+@pytest.mark.slow  # its own worker process starts its own Spark driver
 def test_killed_after_salesforce_applied_a_batch_the_next_run_reads_it_back_instead_of_resending(
     spark: SparkSession, ctx: StageContext, salesforce: SalesforceStandIn
 ) -> None:
@@ -280,6 +281,7 @@ def test_killed_after_salesforce_applied_a_batch_the_next_run_reads_it_back_inst
     assert history[ids["P5"]] == [("SENDING", "claim", 1), ("SUCCESS", "upsert", 1)]
 
 
+@pytest.mark.slow  # its own worker process starts its own Spark driver
 def test_killed_after_the_claim_before_salesforce_applied_it_sends_once(
     spark: SparkSession, ctx: StageContext, salesforce: SalesforceStandIn
 ) -> None:
