@@ -235,6 +235,9 @@ def run_maintenance(spark: SparkSession, ctx: StageContext, scope: str, retentio
     targets: list[tuple[TableName, tuple[str, ...]]] = []
     if scope == "gold":
         targets = [(gold_table(ctx.environment, t), ()) for t in ctx.config.require_pipelines().gold.tables]
+        if ctx.environment.sfdc_outbound.enabled:
+            outbound = outbound_tables(ctx.environment)
+            targets += [(table, ()) for table in (outbound.input, outbound.output, outbound.history)]
     else:
         system = ctx.config.systems[scope]
         targets.append((quarantine_table(ctx.environment, scope), ()))

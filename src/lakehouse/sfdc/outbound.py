@@ -3,8 +3,9 @@ a Salesforce record, and what each answer (or its absence) means for a request's
 
 A request is sent at most once unless Salesforce shows it was not applied. The worker claims a batch
 (status ``SENDING``, committed to Delta) before the call and records the results right after it. A
-request still ``SENDING`` when the worker starts was claimed by a run that died in between, so
-nobody knows whether Salesforce applied it: the worker reads the contact back by its external id
+request still ``SENDING`` when the worker starts was claimed by a run that died in between (and one
+``RETRY`` after a call that failed in transport may have lost only its answer), so nobody knows
+whether Salesforce applied it: the worker reads the contact back by its external id
 (``decide_claimed``). If the record holds every value of the payload, the request is recorded as a
 success without a send; otherwise it was not applied, and it is sent like any pending request.
 """
