@@ -9,7 +9,7 @@ import pytest
 
 from lakehouse.config.models import SfdcOutbound
 from lakehouse.sfdc.client import SalesforceClient, SalesforceError
-from lakehouse.sfdc.credentials import ClientCredentials, key_vault_secret_name, parse_connection
+from lakehouse.sfdc.credentials import ClientCredentials
 from tests.salesforce_standin import SalesforceStandIn
 
 SECRET = "s3cr3t-client-credential-9f2"
@@ -72,19 +72,3 @@ def test_bad_credentials_fail_without_showing_the_secret(standin: SalesforceStan
         client(standin, "wrong-secret-value").upsert("Contact", FIELD, [RECORD])
     assert "wrong-secret-value" not in str(failure.value)
     assert SECRET not in repr(ClientCredentials(standin.url, "client-id", SECRET))
-
-
-def test_connection_as_json_or_uri_and_its_key_vault_name() -> None:
-    from_json = parse_connection(
-        "sf", '{"conn_type": "http", "host": "login.example.com", "login": "id", "password": "p%40"}'
-    )
-    assert (from_json.login_url, from_json.client_id, from_json.client_secret) == (
-        "https://login.example.com",
-        "id",
-        "p%40",
-    )
-    from_uri = parse_connection("sf", "http://id:p%40ss@login.example.com")
-    assert (from_uri.login_url, from_uri.client_secret) == ("https://login.example.com", "p@ss")
-    with pytest.raises(ValueError, match="no password"):
-        parse_connection("sf", '{"host": "h", "login": "id"}')
-    assert key_vault_secret_name("salesforce_prod") == "airflow-connections-salesforce-prod"
