@@ -189,7 +189,8 @@ def run_sfdc_outbound(spark: SparkSession, ctx: StageContext, day: date) -> dict
     else:
         secrets = credentials.from_airflow(settings.connection)
     client = SalesforceClient(secrets, settings)
-    return sfdc_outbound.run(spark, outbound_tables(ctx.environment), ctx.tables.location, client, settings)
+    tables = outbound_tables(ctx.environment)
+    return {"table": str(tables.output), **sfdc_outbound.run(spark, tables, ctx.tables.location, client, settings)}
 
 
 def run_rag_index(spark: SparkSession, ctx: StageContext, domains: list[str]) -> dict[str, Any]:

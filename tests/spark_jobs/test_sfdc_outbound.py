@@ -196,6 +196,7 @@ def test_successes_field_errors_and_retries_land_in_output_and_history(
     salesforce.plan = {1: "429", 3: "500"}
     counts = run_sfdc_outbound(spark, ctx, DAY_1)
     assert counts == {
+        "table": "ep_marts.sfdc.outbound_output",
         "read_back_applied": 0, "read_back_not_applied": 0, "superseded": 0, "batches": 3, "succeeded": 3, "failed": 2,
     }  # fmt: skip
     assert salesforce.upsert_calls == 5  # three batches, two of them retried once
@@ -217,7 +218,9 @@ def test_successes_field_errors_and_retries_land_in_output_and_history(
 
     # A new token after a 401, and a second run finds nothing to send.
     salesforce.revoke_tokens()
-    assert run_sfdc_outbound(spark, ctx, DAY_1) == {"read_back_applied": 0, "read_back_not_applied": 0, "superseded": 0}
+    assert run_sfdc_outbound(spark, ctx, DAY_1) == {
+        "table": "ep_marts.sfdc.outbound_output", "read_back_applied": 0, "read_back_not_applied": 0, "superseded": 0,
+    }  # fmt: skip
     assert salesforce.upsert_calls == 5
     assert set(salesforce.applied.values()) == {1}
     # Weekly maintenance keeps the outbound tables with Gold's.
