@@ -85,6 +85,10 @@ def _dispatch(
         return stages.run_gold(spark, ctx, arguments["table"], logical_date, versions)
     if stage == "smoke_checks":
         return stages.run_smoke_checks(spark, ctx, logical_date)
+    if stage == "sfdc_requests":
+        return stages.run_sfdc_requests(spark, ctx, logical_date)
+    if stage == "sfdc_outbound":
+        return stages.run_sfdc_outbound(spark, ctx, logical_date)
     if stage == "rag_index":
         return stages.run_rag_index(spark, ctx, arguments["domains"].split(","))
     if stage == "rag_snapshot":

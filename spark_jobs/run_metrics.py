@@ -33,6 +33,8 @@ LAYERS = {
     "silver": "silver",
     "gold": "gold",
     "smoke_checks": "gold",
+    "sfdc_requests": "outbound",
+    "sfdc_outbound": "outbound",
     "rag_index": "ai",
     "rag_snapshot": "ai",
     "maintenance": "maintenance",

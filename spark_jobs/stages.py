@@ -27,6 +27,7 @@ from lakehouse.naming import (
     bronze_table,
     gold_table,
     knowledge_index,
+    outbound_tables,
     quarantine_table,
     silver_table,
     xref_table,
@@ -163,6 +164,35 @@ def run_smoke_checks(spark: SparkSession, ctx: StageContext, day: date) -> dict[
     }
 
 
+def run_sfdc_requests(spark: SparkSession, ctx: StageContext, day: date) -> dict[str, Any]:
+    """Contact upsert requests for ``day`` from the current customer dimension (BLUEPRINT §30.2)."""
+    folder = sql_files.sql_dir() / "sfdc"
+    resolve = sql_resolver(ctx, day)
+    gold.run_sql_file(spark, folder / "tables.sql", resolve)
+    (merged,) = gold.run_sql_file(spark, folder / "contact_requests.sql", resolve)
+    tables = outbound_tables(ctx.environment)
+    return {"table": str(tables.input), "requests_added": int(merged["num_inserted_rows"])}
+
+
+def run_sfdc_outbound(spark: SparkSession, ctx: StageContext, day: date) -> dict[str, Any]:
+    """Send the pending Contact upsert requests to Salesforce and record each result."""
+    from lakehouse.sfdc import credentials
+    from lakehouse.sfdc.client import SalesforceClient
+    from spark_jobs import sfdc_outbound
+
+    settings = ctx.environment.sfdc_outbound
+    if settings.connection is None:
+        raise ValueError(f"environment '{ctx.config.env_name}' has no sfdc_outbound.connection: outbound is off")
+    gold.run_sql_file(spark, sql_files.sql_dir() / "sfdc" / "tables.sql", sql_resolver(ctx, day))
+    if settings.secret_scope and ctx.tables.warehouse is None:
+        secrets = credentials.from_secret_scope(settings.connection, settings.secret_scope)
+    else:
+        secrets = credentials.from_airflow(settings.connection)
+    client = SalesforceClient(secrets, settings)
+    tables = outbound_tables(ctx.environment)
+    return {"table": str(tables.output), **sfdc_outbound.run(spark, tables, ctx.tables.location, client, settings)}
+
+
 def run_rag_index(spark: SparkSession, ctx: StageContext, domains: list[str]) -> dict[str, Any]:
     """Redact, chunk and embed the knowledge documents of ``domains`` into the index."""
     rag = ctx.config.require_pipelines().rag
@@ -206,6 +236,9 @@ def run_maintenance(spark: SparkSession, ctx: StageContext, scope: str, retentio
     targets: list[tuple[TableName, tuple[str, ...]]] = []
     if scope == "gold":
         targets = [(gold_table(ctx.environment, t), ()) for t in ctx.config.require_pipelines().gold.tables]
+        if ctx.environment.sfdc_outbound.enabled:
+            outbound = outbound_tables(ctx.environment)
+            targets += [(table, ()) for table in (outbound.input, outbound.output, outbound.history)]
     else:
         system = ctx.config.systems[scope]
         targets.append((quarantine_table(ctx.environment, scope), ()))

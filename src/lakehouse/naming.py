@@ -57,6 +57,32 @@ def run_metrics_table(environment: Environment) -> TableName:
     return TableName(environment.catalogs.gold, "ops", "run_metrics")
 
 
+SFDC_SCHEMA = "sfdc"
+
+
+@dataclass(frozen=True)
+class OutboundTables:
+    """The Salesforce outbound tables of BLUEPRINT §30.1, in the Gold catalog."""
+
+    input: TableName
+    """One row per upsert request, written by the Gold DAG."""
+    output: TableName
+    """The latest state of each request: claimed, sent, failed or retryable."""
+    history: TableName
+    """Every state each request went through, append-only."""
+    engagement: TableName
+    """Interaction history (IH) of contacts."""
+
+
+def outbound_tables(environment: Environment) -> OutboundTables:
+    def table(name: str) -> TableName:
+        return TableName(environment.catalogs.gold, SFDC_SCHEMA, name)
+
+    return OutboundTables(
+        table("outbound_input"), table("outbound_output"), table("outbound_output_hist"), table("engagement_data")
+    )
+
+
 def ingest_dag_id(system_name: str) -> str:
     return f"lakehouse_ingest_{system_name}"
 

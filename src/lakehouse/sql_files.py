@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lakehouse.config import LakehouseConfig
 from lakehouse.locations import bundled
-from lakehouse.naming import TableName, gold_table, silver_table, xref_table
+from lakehouse.naming import TableName, gold_table, outbound_tables, silver_table, xref_table
 
 SQL_DIR_NAME = "airflow/include/sql"
 _PLACEHOLDER = re.compile(r"{{\s*([a-z0-9_.]+)\s*}}")
@@ -52,12 +52,15 @@ def resolver(
     environment = config.require_environment()
     gold_tables = {table.name: table for table in config.require_pipelines().gold.tables}
     xrefs = {xref.table: xref_table(environment, xref) for system in config.systems.values() for xref in system.xrefs}
+    outbound = {table.table: table for table in vars(outbound_tables(environment)).values()}
 
     def resolve(name: str) -> str:
         if name == "this" and this is not None:
             return name_of(this)
         if name == "logical_date":
             return logical_date
+        if name == "env":
+            return f"'{config.env_name}'"
         layer, _, rest = name.partition(".")
         if layer == "silver":
             system_name, _, entity_name = rest.partition(".")
@@ -67,6 +70,8 @@ def resolver(
                 return name_of(table) + as_of(table)
         if layer == "xref" and rest in xrefs:
             return name_of(xrefs[rest]) + as_of(xrefs[rest])
+        if layer == "sfdc" and rest in outbound:
+            return name_of(outbound[rest])
         if layer == "gold" and rest in gold_tables:
             return name_of(gold_table(environment, gold_tables[rest]))
         raise KeyError(f"unknown SQL placeholder '{{{{ {name} }}}}'")

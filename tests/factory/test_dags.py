@@ -16,7 +16,7 @@ from lakehouse.alerts import TaskAlertNotifier
 from lakehouse.config import load_config
 from lakehouse.factory import gold_dag, ingest_dags, maintenance_dag, rag_dag
 from lakehouse.targets import LOGICAL_DATE, RUN_ID
-from tests.conftest import ENVIRONMENTS
+from tests.conftest import ENVIRONMENTS, ConfigCopy
 
 SYSTEMS = ["jarvis", "amdm", "pega", "cmdm", "sfdc"]
 
@@ -242,3 +242,28 @@ def test_doc_md_describes_the_dag_without_connections_or_addresses(env: str, dag
             environment.connections.smtp,
         ]:
             assert secret_ish not in dag.doc_md
+
+
+@pytest.mark.parametrize("env", ["local", "prod"])
+def test_sfdc_outbound_runs_after_the_smoke_checks_when_configured(env: str, config_copy: ConfigCopy) -> None:
+    assert "sfdc_requests" not in gold_dag(load_config(env)).task_ids  # off while no connection is named
+    outbound = {"connection": "salesforce_default", **({"secret_scope": "kv-lakehouse"} if env == "prod" else {})}
+    config_copy.edit(f"variables/{env}.yaml", lambda data: data.update(sfdc_outbound=outbound))
+    gold = gold_dag(load_config(env))
+    requests, send = gold.get_task("sfdc_requests"), gold.get_task("sfdc_outbound")
+    assert requests.upstream_task_ids == {"smoke_checks"} and send.upstream_task_ids == {"sfdc_requests"}
+    assert [outlet.name for outlet in send.outlets] == [
+        f"{'prod_' if env == 'prod' else ''}ep_marts.sfdc.outbound_output"
+    ]
+    if env == "prod":
+        assert isinstance(send, DatabricksRunNowOperator)
+        assert send.job_name == "lakehouse-prod-gold"
+        assert send.job_parameters["stage"] == "sfdc_outbound"
+    else:
+        assert send.op_kwargs["stage"] == "sfdc_outbound"
+
+
+def test_sfdc_outbound_on_databricks_needs_the_secret_scope(config_copy: ConfigCopy) -> None:
+    config_copy.edit("variables/prod.yaml", lambda data: data.update(sfdc_outbound={"connection": "salesforce"}))
+    (issue,) = load_config("prod").environment_issues
+    assert "secret_scope" in str(issue)

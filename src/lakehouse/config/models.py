@@ -561,6 +561,39 @@ class Lineage(StrictModel):
         return self.url is not None
 
 
+SalesforceObject = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=80)]
+"""An sObject or field API name such as ``Contact`` or ``Mandos_Id__c``."""
+
+
+class SfdcOutbound(StrictModel):
+    """Contact upserts to Salesforce (BLUEPRINT §30), built in the Gold DAG and sent by the outbound
+    worker. Off while ``connection`` is unset: the Gold DAG then has no outbound tasks."""
+
+    connection: str | None = Field(default=None, min_length=1)
+    """Airflow connection of the connected app: ``host`` is the login URL (e.g.
+    ``https://login.salesforce.com`` or the org's My Domain), ``login`` the client id and
+    ``password`` the client secret, from the secrets backend."""
+    secret_scope: str | None = Field(default=None, min_length=1)
+    """Databricks only: the Key Vault-backed secret scope the worker job reads the same connection
+    from (key ``airflow-connections-<connection, '_' as '-'>``, the name Airflow's Key Vault
+    backend gives it)."""
+    api_version: Annotated[str, StringConstraints(pattern=r"^\d{2,3}\.0$")] = "62.0"
+    external_id_field: SalesforceObject = "Mandos_Id__c"
+    """The Contact's external id field the upsert matches on; holds the CMDM ``prty_id``."""
+    batch_size: int = Field(default=200, ge=1, le=200)
+    """Records per sObject Collections call; the API takes at most 200."""
+    max_retries: int = Field(default=5, ge=0, le=10)
+    """Tries after the first on 429, 5xx and connection errors, waiting ``backoff_seconds`` times
+    2^n (or the server's ``Retry-After``) in between, at most ``max_backoff_seconds``."""
+    backoff_seconds: float = Field(default=1.0, ge=0, le=60)
+    max_backoff_seconds: float = Field(default=120.0, gt=0, le=600)
+    timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+
+    @property
+    def enabled(self) -> bool:
+        return self.connection is not None
+
+
 class Retries(StrictModel):
     retries: int = Field(default=2, ge=0, le=10)
     retry_delay: Duration = timedelta(minutes=5)
@@ -623,6 +656,7 @@ class Environment(StrictModel):
     local: LocalSettings | None = None
     alerts: Alerts = Alerts()
     lineage: Lineage = Lineage()
+    sfdc_outbound: SfdcOutbound = SfdcOutbound()
     airflow: AirflowObjects = AirflowObjects()
     rag: RagSettings = RagSettings()
     retries: Retries = Retries()
@@ -638,4 +672,11 @@ class Environment(StrictModel):
             raise ValueError("target 'databricks' needs 'rag.vector_search_endpoint' and 'rag.embedding_endpoint'")
         if self.target == "local" and self.local is None:
             raise ValueError("target 'local' needs a 'local' section (landing_root, warehouse_root)")
+        return self
+
+    @model_validator(mode="after")
+    def _outbound_credentials_reachable(self) -> Environment:
+        # A Databricks job has no Airflow connections: it reads the secret from the scope.
+        if self.target == "databricks" and self.sfdc_outbound.enabled and not self.sfdc_outbound.secret_scope:
+            raise ValueError("'sfdc_outbound.connection' on target 'databricks' needs 'sfdc_outbound.secret_scope'")
         return self

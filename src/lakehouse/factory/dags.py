@@ -34,6 +34,7 @@ from lakehouse.naming import (
     gold_table,
     ingest_dag_id,
     knowledge_index,
+    outbound_tables,
     silver_table,
 )
 from lakehouse.targets import StageTask, build_operator
@@ -208,6 +209,12 @@ class _Builder:
             for name, task in tasks.items():
                 if name not in downstream:
                     task >> smoke
+            if self.environment.sfdc_outbound.enabled:
+                # Salesforce gets only what passed the smoke checks.
+                outbound = outbound_tables(self.environment)
+                requests = self.task(StageTask("sfdc_requests", "sfdc_requests"), outlets=[_asset(outbound.input)])
+                send = self.task(StageTask("sfdc_outbound", "sfdc_outbound"), outlets=[_asset(outbound.output)])
+                smoke >> requests >> send
         return dag
 
     def _silver_of(self, ref: str) -> TableName:

@@ -10,7 +10,18 @@ from airflow.sdk import BaseOperator
 
 from lakehouse.config import LakehouseConfig
 
-Stage = Literal["bronze", "silver", "dq_gate", "gold", "smoke_checks", "rag_index", "rag_snapshot", "maintenance"]
+Stage = Literal[
+    "bronze",
+    "silver",
+    "dq_gate",
+    "gold",
+    "smoke_checks",
+    "sfdc_requests",
+    "sfdc_outbound",
+    "rag_index",
+    "rag_snapshot",
+    "maintenance",
+]
 
 LOGICAL_DATE = (
     "{{ params.logical_date or partition_key or logical_date.in_timezone(dag.timezone).strftime('%Y-%m-%d') }}"

@@ -28,6 +28,8 @@ JOB_OF_STAGE = {
     "dq_gate": "silver",
     "gold": "gold",
     "smoke_checks": "gold",
+    "sfdc_requests": "gold",
+    "sfdc_outbound": "gold",
     "rag_index": "rag",
     "rag_snapshot": "rag",
     "maintenance": "maintenance",
