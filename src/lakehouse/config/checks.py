@@ -241,6 +241,10 @@ def check_governance(
                 yield from role(name, *at, "rows", "every_row", index)
             for name in view.rows.only:
                 yield from role(name, *at, "rows", "only", name)
+    settings = environment.databricks
+    if settings is not None and not (settings.governance_warehouse or settings.gold_warehouse):
+        message = "the governance statements need a SQL warehouse: set it, or databricks.gold_warehouse"
+        yield ConfigIssue(env_file, "databricks.governance_warehouse", message)
     groups = environment.governance.groups
     for name in roles:
         if name not in groups:

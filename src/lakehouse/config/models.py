@@ -417,7 +417,7 @@ class Role(StrictModel):
 
 
 class SqlFunction(StrictModel):
-    """A SQL function whose ``CREATE OR REPLACE FUNCTION`` is ``airflow/include/sql/governance/functions/<name>.sql``."""
+    """A SQL function; its ``CREATE OR REPLACE FUNCTION`` is ``airflow/include/sql/governance/functions/<name>.sql``."""
 
     zone: Zone
     schema_: Identifier = Field(alias="schema")

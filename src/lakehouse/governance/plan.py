@@ -159,23 +159,25 @@ class _Builder:
             yield self.schema(catalog, schema)
         for catalog, schema, volume in volumes(self.environment):
             yield Statement("volumes", _one(governance_sql("volume.sql"), {"volume": f"{catalog}.{schema}.{volume}"}))
-        for name, function in self.governance.functions.items():
-            catalog = self.catalog(function.zone)
-
-            def function_values(
-                names: _Names, catalog: str = catalog, schema: str = function.schema_
-            ) -> dict[str, str]:
-                return {
-                    "this": names.object(catalog, schema, name),
-                    "comment": literal(self.governance.functions[name].description),
-                    "is_pii_reader": names.is_member(self.governance.pii_readers),
-                }
-
-            yield self.rendered("functions", f"functions/{name}.sql", function_values)
+        for name in self.governance.functions:
+            yield self.function(name)
         yield from self.catalog_grants()
         for name in self.governance.secure_views:
             yield from self.secure_view(name)
         yield from self.pii_tags()
+
+    def function(self, name: str) -> Statement:
+        function = self.governance.functions[name]
+        catalog = self.catalog(function.zone)
+
+        def values(names: _Names) -> dict[str, str]:
+            return {
+                "this": names.object(catalog, function.schema_, name),
+                "comment": literal(function.description),
+                "is_pii_reader": names.is_member(self.governance.pii_readers),
+            }
+
+        return self.rendered("functions", f"functions/{name}.sql", values)
 
     def schema(self, catalog: str, schema: str) -> Statement:
         text = governance_sql("schema.sql")
