@@ -460,6 +460,11 @@ class Governance(StrictModel):
     come from the environment, schemas from the systems, Gold tables and volumes, PII tags from the
     contracts' ``x-pii`` marks."""
 
+    owner: str = Field(min_length=1)
+    cost_centre: str = Field(min_length=1)
+    tags: tuple[str, ...] = ()
+    deadline: Duration = timedelta(hours=1)
+    """Of the ``lakehouse_governance`` DAG run, from being queued."""
     roles: dict[Identifier, Role] = Field(min_length=1)
     pii_readers: Identifier
     """The role whose members see masked columns in clear."""
