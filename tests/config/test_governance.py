@@ -77,7 +77,8 @@ def _set(*path: Any, value: Any) -> Callable[[dict[str, Any]], None]:
         ),
         (
             _set("functions", "hash_email", value={"zone": "silver", "schema": "customer"}),
-            "governance.yaml: functions.hash_email: no SQL file airflow/include/sql/governance/functions/hash_email.sql",
+            "governance.yaml: functions.hash_email: no SQL file "
+            "airflow/include/sql/governance/functions/hash_email.sql",
         ),
         (
             _set("pii_readers", value="pii"),

@@ -54,7 +54,7 @@ def test_catalogs_are_the_environments_own(env: str, plan: Plan) -> None:
     catalogs = _variables(env)["catalogs"]
     prefix = "" if env == "local" else f"{env}_"
     assert catalogs == {
-        z: f"{prefix}{name}" for z, name in zip(catalogs, ["ep_raw", "ep_curated", "ep_marts", "ep_ai"])
+        z: f"{prefix}{name}" for z, name in zip(catalogs, ["ep_raw", "ep_curated", "ep_marts", "ep_ai"], strict=True)
     }
     created = [re.match(r"CREATE CATALOG IF NOT EXISTS (\w+) COMMENT '.+'$", sql) for sql in _sql(plan, "catalogs")]
     assert [match.group(1) for match in created if match] == list(catalogs.values())
