@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from lakehouse.config import LakehouseConfig
@@ -18,13 +19,14 @@ CUSTOMERS = [
 """CMDM customers: ordinary, short and malformed emails, missing values."""
 
 
-def write_table(spark: Any, config: LakehouseConfig, table: TableName, rows: list[tuple[Any, ...]]) -> None:
-    """A Delta table at ``table``'s folder under the warehouse root, with its entity's contract columns."""
-    from lakehouse.locations import warehouse_root
+def write_table(
+    spark: Any, config: LakehouseConfig, warehouse: Path, table: TableName, rows: list[tuple[Any, ...]]
+) -> None:
+    """A Delta table at ``table``'s folder under ``warehouse``, with its entity's contract columns."""
     from spark_jobs.contracts import contract_schema
     from spark_jobs.tables import Tables
 
     system, entity = table.schema, table.table.rsplit("_", 1)[0]
     schema = contract_schema(config.systems[system].entities[entity])
-    location = Tables(warehouse_root(config.require_environment())).location(table)
+    location = Tables(warehouse).location(table)
     spark.createDataFrame(rows, schema).write.format("delta").mode("overwrite").save(location)

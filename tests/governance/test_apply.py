@@ -68,7 +68,7 @@ def test_local_apply_creates_databases_functions_and_the_secure_view_and_again_c
 
     config_systems = config.systems
     silver = silver_table(config.require_environment(), "cmdm", config_systems["cmdm"], "customer")
-    write_table(spark, config, silver, CUSTOMERS)
+    write_table(spark, config, warehouse, silver, CUSTOMERS)
 
     second = apply_locally(spark, config, plan)
     assert second.waiting == [] and len(second.applied) == len(first.applied) + 1
