@@ -97,3 +97,27 @@ def test_the_governance_dag_sends_the_plan_and_a_second_run_changes_nothing(work
     assert third.state == "success"
     assert _sent_since(workspace, count) == expected
     assert uc.state() == state
+
+
+def test_lakehouse_governance_apply_sends_the_plan_through_the_sdk(workspace: Workspace) -> None:
+    from databricks.sdk import WorkspaceClient
+
+    from lakehouse.governance.apply import StatementFailed, apply_on_warehouse
+
+    plan = build_plan(load_config("dev"))
+    client = WorkspaceClient(host=workspace.url, token="dapi-emulator", auth_type="pat")
+    count = len(workspace.statements)
+    lines: list[str] = []
+    assert apply_on_warehouse(client, "lakehouse-dev-sql", plan, report=lines.append, poll_seconds=0.1) == len(
+        plan.statements
+    )
+    assert _sent_since(workspace, count) == [statement.sql for statement in plan.statements]
+    assert lines[0].startswith("  catalogs  CREATE CATALOG IF NOT EXISTS dev_ep_raw COMMENT 'Bronze: ")
+
+    workspace.unity_catalog.groups.discard("dpm-ml-serving-dev")
+    with pytest.raises(
+        StatementFailed, match=r"GRANT .* TO `dpm-ml-serving-dev`\) FAILED: principal dpm-ml-serving-dev does not exist"
+    ):
+        apply_on_warehouse(client, "lakehouse-dev-sql", plan, poll_seconds=0.1)
+    with pytest.raises(LookupError, match="no SQL warehouse"):
+        apply_on_warehouse(client, "lakehouse-dev-elsewhere", plan)
