@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from lakehouse.config import load_config
-from lakehouse.governance.plan import SECTIONS, Plan, build_plan, describe
+from lakehouse.governance.plan import SECTIONS, Plan, Section, build_plan, describe
 from tests.conftest import CONFIG_DIR, ENVIRONMENTS, ConfigCopy
 
 IDEMPOTENT = (
@@ -39,7 +39,7 @@ def plan(env: str) -> Plan:
     return build_plan(load_config(env))
 
 
-def _sql(plan: Plan, section: str) -> list[str]:
+def _sql(plan: Plan, section: Section) -> list[str]:
     return [statement.sql for statement in plan.section(section)]
 
 
@@ -63,7 +63,8 @@ def test_catalogs_are_the_environments_own(env: str, plan: Plan) -> None:
 def test_schemas_cover_every_layer_in_the_environments_catalogs(env: str, plan: Plan) -> None:
     catalogs = _variables(env)["catalogs"]
     raw, curated, marts, ai = (catalogs[zone] for zone in ("bronze", "silver", "gold", "ai"))
-    created = {re.fullmatch(r"CREATE SCHEMA IF NOT EXISTS (\w+\.\w+)", sql).group(1) for sql in _sql(plan, "schemas")}  # type: ignore[union-attr]
+    created = {sql.removeprefix("CREATE SCHEMA IF NOT EXISTS ") for sql in _sql(plan, "schemas")}
+    assert all(re.fullmatch(r"\w+\.\w+", name) for name in created)
     systems = ["jarvis", "amdm", "pega", "cmdm", "sfdc"]
     expected = {f"{raw}.{s}" for s in systems} | {f"{curated}.{s}" for s in systems}
     expected |= {f"{curated}.customer"}  # CMDM links, the contact XREF, the secure view
