@@ -62,7 +62,7 @@ def test_airflow_lists_every_dag_with_no_import_errors(tmp_path: Path, config_co
     dag_ids = sorted(line.strip() for line in listed.stdout.splitlines() if line.startswith("lakehouse_"))
     assert dag_ids == sorted(
         [f"lakehouse_ingest_{s}" for s in ("jarvis", "amdm", "pega", "cmdm", "sfdc")]
-        + ["lakehouse_gold", "lakehouse_rag", "lakehouse_maintenance"]
+        + ["lakehouse_gold", "lakehouse_rag", "lakehouse_maintenance", "lakehouse_governance"]
     )
     errors = _run("airflow", "dags", "list-import-errors", "--local", env=env)
     assert errors.returncode == 0, errors.stderr

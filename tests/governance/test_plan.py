@@ -192,3 +192,26 @@ def test_the_governance_sql_files_hold_no_environment_names() -> None:
     folder = Path(__file__).resolve().parents[2] / "airflow" / "include" / "sql" / "governance"
     text = "\n".join(path.read_text() for path in folder.rglob("*.sql"))
     assert not re.search(r"ep_(raw|curated|marts|ai)|dpm-", text)
+
+
+def test_row_rules_let_each_role_see_its_regions_only(config_copy: ConfigCopy) -> None:
+    def add_view(data: dict) -> None:
+        data["secure_views"]["v_contact_secure"] = {
+            "schema": "customer",
+            "source": "sfdc.contact",
+            "masks": {"email": "mask_email"},
+            "rows": {"column": "state", "every_row": ["data_engineering"], "only": {"analyst_readers": ["NSW", "VIC"]}},
+            "readers": ["analyst_readers", "data_engineering"],
+        }
+
+    config_copy.edit("governance.yaml", add_view)
+    plan = build_plan(load_config("prod", config_copy.dir))
+    (view,) = [sql for sql in _sql(plan, "views") if "VIEW prod_ep_curated.customer.v_contact_secure" in sql]
+    assert view.endswith(
+        "FROM prod_ep_curated.sfdc.contact_silver\n"
+        "WHERE is_account_group_member('dpm-data-eng') OR "
+        "(is_account_group_member('dpm-analyst-readers') AND state IN ('NSW', 'VIC'))"
+    )
+    local = build_plan(load_config("local", config_copy.dir))
+    (rendered,) = [s.local for s in local.section("views") if s.local and "v_contact_secure" in s.local]
+    assert rendered.endswith("WHERE FALSE OR (FALSE AND state IN ('NSW', 'VIC'))")
