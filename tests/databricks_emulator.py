@@ -13,6 +13,10 @@ read as the folders the stage runs write (``catalog.schema.table`` under ``LAKEH
 and views materialised as tables.
 Statements are accepted with ``wait_timeout`` 0s only, as the provider sends them; results are not
 returned, only states; a statement cancelled while it runs finishes its work first.
+Governance statements (catalogs, schemas, volumes, functions, views, grants, column tags) go to a small
+Unity Catalog (``UnityCatalog``) that keeps what they create and checks what they name exists: the
+parent catalog or schema, a view's source table and functions, a grant's securable and group, a tagged
+column in its table's Delta schema. They finish before the response, as quick DDL does.
 
 What it does not: clusters (none are started; ``new_cluster`` is stored, not used), libraries (the
 wheel is not installed; the checkout's code runs), Unity Catalog (tables are folders), permissions,
@@ -63,6 +67,98 @@ class Run:
 
 
 @dataclass
+class UnityCatalog:
+    """Securables the governance statements create, and who was granted what on them."""
+
+    groups: set[str] = field(default_factory=set)
+    """Account groups a grant may name."""
+    catalogs: set[str] = field(default_factory=set)
+    schemas: set[str] = field(default_factory=set)
+    volumes: set[str] = field(default_factory=set)
+    functions: dict[str, str] = field(default_factory=dict)
+    views: dict[str, str] = field(default_factory=dict)
+    grants: set[tuple[str, str, str]] = field(default_factory=set)
+    """(privilege, securable, group)"""
+    tags: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+
+    STATEMENTS = (
+        ("catalog", r"CREATE CATALOG IF NOT EXISTS (\w+)(?: COMMENT '[^']*')?"),
+        ("schema", r"CREATE SCHEMA IF NOT EXISTS (\w+\.\w+)"),
+        ("volume", r"CREATE VOLUME IF NOT EXISTS (\w+\.\w+\.\w+)"),
+        ("function", r"CREATE OR REPLACE FUNCTION (\w+\.\w+\.\w+)\(.*"),
+        ("view", r"CREATE OR REPLACE VIEW (\w+\.\w+\.\w+)\s.*"),
+        ("grant", r"GRANT ([A-Z ,]+) ON (CATALOG|SCHEMA|TABLE) ([\w.]+) TO `([^`]+)`"),
+        ("tags", r"ALTER TABLE (\w+\.\w+\.\w+) ALTER COLUMN (\w+) SET TAGS \((.*)\)"),
+    )
+
+    def kind(self, text: str) -> tuple[str, re.Match[str]] | None:
+        """The governance statement ``text`` is, if it is one. A view belongs here only in a schema
+        these statements created: Gold's views run in Spark."""
+        for kind, pattern in self.STATEMENTS:
+            match = re.fullmatch(pattern, text, flags=re.DOTALL)
+            if match and (kind != "view" or match.group(1).rsplit(".", 1)[0] in self.schemas):
+                return kind, match
+        return None
+
+    def execute(self, kind: str, match: re.Match[str], table_columns: Any) -> None:
+        """Apply one statement; ``table_columns(name)`` is a table's columns, or None if it does not exist."""
+
+        def parent(name: str, existing: set[str], what: str) -> None:
+            if name.rsplit(".", 1)[0] not in existing:
+                raise LookupError(f"{what} {name.rsplit('.', 1)[0]} does not exist")
+
+        name = match.group(1)
+        if kind == "catalog":
+            self.catalogs.add(name)
+        elif kind == "schema":
+            parent(name, self.catalogs, "catalog")
+            self.schemas.add(name)
+        elif kind == "volume":
+            parent(name, self.schemas, "schema")
+            self.volumes.add(name)
+        elif kind == "function":
+            parent(name, self.schemas, "schema")
+            self.functions[name] = match.group(0)
+        elif kind == "view":
+            parent(name, self.schemas, "schema")
+            for function in re.findall(r"(\w+\.\w+\.\w+)\(", match.group(0)):
+                if function not in self.functions:
+                    raise LookupError(f"function {function} does not exist")
+            for source in re.findall(r"FROM (\w+\.\w+\.\w+)", match.group(0)):
+                if table_columns(source) is None:
+                    raise LookupError(f"table {source} does not exist")
+            self.views[name] = match.group(0)
+        elif kind == "grant":
+            privileges, securable, target, group = match.groups()
+            existing = {"CATALOG": self.catalogs, "SCHEMA": self.schemas, "TABLE": set(self.views)}[securable]
+            if target not in existing and (securable != "TABLE" or table_columns(target) is None):
+                raise LookupError(f"{securable.lower()} {target} does not exist")
+            if group not in self.groups:
+                raise LookupError(f"principal {group} does not exist")
+            self.grants |= {(p.strip(), f"{securable} {target}", group) for p in privileges.split(",")}
+        else:
+            column = match.group(2)
+            columns = table_columns(name)
+            if columns is None:
+                raise LookupError(f"table {name} does not exist")
+            if column not in columns:
+                raise LookupError(f"column {column} is not a column of {name}")
+            pairs = re.findall(r"'([^']*)' = '([^']*)'", match.group(3))
+            self.tags.setdefault((name, column), {}).update(pairs)
+
+    def state(self) -> tuple[Any, ...]:
+        return (
+            sorted(self.catalogs),
+            sorted(self.schemas),
+            sorted(self.volumes),
+            dict(self.functions),
+            dict(self.views),
+            sorted(self.grants),
+            {key: dict(value) for key, value in self.tags.items()},
+        )
+
+
+@dataclass
 class Statement:
     statement_id: str
     text: str
@@ -92,6 +188,7 @@ class Workspace:
         """The Spark session SQL statements run in; the test sets it."""
         self.catalogs: set[str] = set()
         """Catalogs whose three-part names statements read as folders under the warehouse root."""
+        self.unity_catalog = UnityCatalog()
         self._ids = iter(range(1001, 10**9))
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -119,6 +216,15 @@ class Workspace:
             raise ValueError("only asynchronous statements (wait_timeout 0s) are emulated")
         statement = Statement(f"stmt-{self.next_id()}", body["statement"], body["warehouse_id"])
         self.statements[statement.statement_id] = statement
+        governance = self.unity_catalog.kind(statement.text)
+        if governance is not None:
+            try:
+                self.unity_catalog.execute(*governance, self._table_columns)
+            except LookupError as error:
+                statement.state, statement.error = "FAILED", {"error_code": "NOT_FOUND", "message": str(error)}
+            else:
+                statement.state = "SUCCEEDED"
+            return self.statement_json(statement)
         threading.Thread(target=self._execute_statement, args=(statement,), daemon=True).start()
         return self.statement_json(statement)
 
@@ -143,6 +249,13 @@ class Workspace:
         else:
             if statement.state != "CANCELED":
                 statement.state = "SUCCEEDED"
+
+    def _table_columns(self, name: str) -> list[str] | None:
+        catalog, schema, table = name.split(".")
+        folder = Path(self.environ["LAKEHOUSE_WAREHOUSE_ROOT"]) / catalog / schema / table
+        if not (folder / "_delta_log").is_dir():
+            return None
+        return list(self.spark.read.format("delta").load(str(folder)).columns)
 
     def statement_json(self, statement: Statement) -> dict[str, Any]:
         status: dict[str, Any] = {"state": statement.state}

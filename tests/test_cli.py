@@ -62,7 +62,7 @@ def test_airflow_lists_every_dag_with_no_import_errors(tmp_path: Path, config_co
     dag_ids = sorted(line.strip() for line in listed.stdout.splitlines() if line.startswith("lakehouse_"))
     assert dag_ids == sorted(
         [f"lakehouse_ingest_{s}" for s in ("jarvis", "amdm", "pega", "cmdm", "sfdc")]
-        + ["lakehouse_gold", "lakehouse_rag", "lakehouse_maintenance"]
+        + ["lakehouse_gold", "lakehouse_rag", "lakehouse_maintenance", "lakehouse_governance"]
     )
     errors = _run("airflow", "dags", "list-import-errors", "--local", env=env)
     assert errors.returncode == 0, errors.stderr
@@ -83,3 +83,21 @@ def test_airflow_lists_every_dag_with_no_import_errors(tmp_path: Path, config_co
     )
     assert "lakehouse_config_check.py" in broken.stdout
     assert "systems.pega.dq_rules[2].action" in broken.stdout
+
+
+def test_governance_plan_prints_every_statement_of_prod() -> None:
+    result = _run("governance", "plan", "--env", "prod")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "governance plan of 'prod' (target databricks): 56 statement(s)"
+    assert "CREATE CATALOG IF NOT EXISTS prod_ep_marts COMMENT 'Gold: marts for BI and ML, run metrics';" in lines
+    assert "CREATE OR REPLACE VIEW prod_ep_curated.customer.v_customer_secure" in lines
+    assert "GRANT SELECT ON TABLE prod_ep_curated.customer.v_customer_secure TO `dpm-analyst-readers`;" in lines
+    assert "ALTER TABLE prod_ep_raw.sfdc.contact_bronze ALTER COLUMN email SET TAGS ('pii' = 'true');" in lines
+
+
+def test_governance_plan_of_local_says_what_spark_applies() -> None:
+    result = _run("governance", "plan", "--env", "local")
+    assert result.returncode == 0, result.stderr
+    assert "  locally 19 apply through Spark; the rest need Unity Catalog and are not applied" in result.stdout
+    assert "    -- locally: CREATE SCHEMA IF NOT EXISTS ep_raw__cmdm LOCATION '" in result.stdout

@@ -307,6 +307,41 @@ def _env(args: argparse.Namespace) -> int:
     return 0
 
 
+def _governance(args: argparse.Namespace) -> int:
+    from lakehouse.governance.plan import build_plan, describe
+
+    config = load_config(args.env or selected_env())
+    config.raise_for_issues()
+    plan = build_plan(config)
+    if args.action == "plan":
+        print("\n".join(describe(plan)))
+        return 0
+    environment = config.require_environment()
+    if environment.target == "local":
+        from lakehouse.governance.apply import apply_locally
+        from spark_jobs.main import session_for
+
+        spark = session_for(config.env_name)
+        spark.sparkContext.setLogLevel("ERROR")
+        result = apply_locally(spark, config, plan)
+        print(f"{config.env_name}: {len(result.applied)} statement(s) applied through Spark")
+        for statement in result.waiting:
+            print(f"  waiting for {statement.needs}: {statement.sql.splitlines()[0]}")
+        print(f"  {len(result.not_local)} need Unity Catalog and are not applied locally:")
+        for statement in result.not_local:
+            print(f"    {statement.sql.splitlines()[0]}")
+        return 0
+    from databricks.sdk import WorkspaceClient
+
+    from lakehouse.governance.apply import apply_on_warehouse, warehouse_name
+
+    assert environment.databricks is not None, "validated: target databricks has a databricks section"
+    warehouse = warehouse_name(environment.databricks)
+    print(f"{config.env_name}: applying {len(plan.statements)} statement(s) on the SQL warehouse '{warehouse}'")
+    apply_on_warehouse(WorkspaceClient(), warehouse, plan, report=print)
+    return 0
+
+
 def _env_show(env: str, config: LakehouseConfig) -> int:
     from lakehouse.airflow_home import airflow_environ
 
@@ -425,6 +460,17 @@ def build_parser() -> argparse.ArgumentParser:
         "from $AIRFLOW_API_TOKEN, or $AIRFLOW_API_USERNAME with $AIRFLOW_API_PASSWORD or $AIRFLOW_API_PASSWORD_FILE",
     )
     env.set_defaults(handler=_env)
+
+    governance = commands.add_parser(
+        "governance", help="Unity Catalog catalogs, schemas, grants, masks and PII tags: print or apply the plan"
+    )
+    governance.add_argument(
+        "action",
+        choices=["plan", "apply"],
+        help="plan: print every statement; apply: run them (locally: what Spark can)",
+    )
+    governance.add_argument("--env", help="environment (default: $LAKEHOUSE_ENV or local)")
+    governance.set_defaults(handler=_governance)
 
     stack = commands.add_parser(
         "stack",

@@ -90,3 +90,4 @@ def ingest_dag_id(system_name: str) -> str:
 GOLD_DAG_ID = "lakehouse_gold"
 RAG_DAG_ID = "lakehouse_rag"
 MAINTENANCE_DAG_ID = "lakehouse_maintenance"
+GOVERNANCE_DAG_ID = "lakehouse_governance"

@@ -13,7 +13,8 @@ from tests.conftest import DAGS_FOLDER, ENVIRONMENTS, ConfigCopy
 
 SYSTEMS = ["jarvis", "amdm", "pega", "cmdm", "sfdc"]
 ALL_DAG_IDS = sorted(
-    [f"lakehouse_ingest_{s}" for s in SYSTEMS] + ["lakehouse_gold", "lakehouse_rag", "lakehouse_maintenance"]
+    [f"lakehouse_ingest_{s}" for s in SYSTEMS]
+    + ["lakehouse_gold", "lakehouse_rag", "lakehouse_maintenance", "lakehouse_governance"]
 )
 
 
@@ -52,6 +53,7 @@ def test_a_broken_gold_config_keeps_every_ingest_dag(config_copy: ConfigCopy) ->
     assert sorted(errors) == [
         "lakehouse_config_check.py",
         "lakehouse_gold.py",
+        "lakehouse_governance.py",
         "lakehouse_maintenance.py",
         "lakehouse_rag.py",
     ]
@@ -59,11 +61,19 @@ def test_a_broken_gold_config_keeps_every_ingest_dag(config_copy: ConfigCopy) ->
     assert sorted(_dagbag().dag_ids) == [f"lakehouse_ingest_{s}" for s in sorted(SYSTEMS)]
 
 
+def test_a_broken_governance_config_stops_only_the_governance_dag(config_copy: ConfigCopy) -> None:
+    config_copy.edit("governance.yaml", lambda d: d["grants"]["gold"].update(analysts=["SELECT"]))
+    errors = _errors(_dagbag())
+    assert sorted(errors) == ["lakehouse_config_check.py", "lakehouse_governance.py"]
+    assert all("governance.yaml: grants.gold.analysts: unknown role" in message for message in errors.values())
+    assert sorted(_dagbag().dag_ids) == [dag_id for dag_id in ALL_DAG_IDS if dag_id != "lakehouse_governance"]
+
+
 def test_a_broken_environment_fails_every_file_with_its_message(config_copy: ConfigCopy) -> None:
     config_copy.edit("variables/local.yaml", lambda d: d.update(target="kubernetes"))
     bag = _dagbag()
     assert bag.dag_ids == []
-    assert len(bag.import_errors) == 5
+    assert len(bag.import_errors) == len(list(DAGS_FOLDER.glob("*.py")))  # every DAG file
     assert all(
         "target: Input should be 'local' or 'databricks' (got 'kubernetes')" in m for m in bag.import_errors.values()
     )

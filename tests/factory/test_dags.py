@@ -267,3 +267,30 @@ def test_sfdc_outbound_on_databricks_needs_the_secret_scope(config_copy: ConfigC
     config_copy.edit("variables/prod.yaml", lambda data: data.update(sfdc_outbound={"connection": "salesforce"}))
     (issue,) = load_config("prod").environment_issues
     assert "secret_scope" in str(issue)
+
+
+def test_the_governance_dag_is_unscheduled_and_follows_the_plan(env: str) -> None:
+    from itertools import pairwise
+
+    from lakehouse.factory import governance_dag
+    from lakehouse.governance.plan import SECTIONS, build_plan
+    from lakehouse.targets.databricks import LakehouseStatementListOperator
+
+    config = load_config(env)
+    dag = governance_dag(config)
+    assert dag.dag_id == "lakehouse_governance" and dag.schedule is None and dag.max_active_runs == 1
+    assert {f"env:{env}", "layer:governance", "cost_centre:GRP_IT-DPM"} <= set(dag.tags)
+    if env == "local":
+        (task,) = dag.tasks
+        assert isinstance(task, PythonOperator) and task.op_kwargs == {"env": "local"}
+        return
+    plan = build_plan(config)
+    tasks = [dag.get_task(section) for section in SECTIONS if plan.section(section)]
+    assert len(tasks) == len(dag.tasks) == 7
+    for before, after in pairwise(tasks):
+        assert after.upstream_task_ids == {before.task_id}
+    assert all(isinstance(task, LakehouseStatementListOperator) for task in tasks)
+    assert [sql for task in tasks for sql in task.statements] == [s.sql for s in plan.statements]
+    assert {task.warehouse_name for task in tasks} == {
+        "lakehouse-dev-sql" if env == "dev" else f"lakehouse-{env}-gold-sql"
+    }

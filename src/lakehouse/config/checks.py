@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from lakehouse.config.issues import MISSING, ConfigIssue, dotted
-from lakehouse.config.models import Entity, Pipelines, System, rule_inputs, rule_output
+from lakehouse.config.models import (
+    Entity,
+    Environment,
+    Governance,
+    Pipelines,
+    System,
+    rule_inputs,
+    rule_output,
+)
 
 
 def check_system(name: str, system: System, file: str) -> Iterator[ConfigIssue]:
@@ -175,3 +183,72 @@ def _find_cycle(graph: Mapping[str, tuple[str, ...]]) -> list[str]:
 
 def _not_a_column(available: list[str]) -> str:
     return f"not a column of the contract; available: {', '.join(available)}"
+
+
+GOVERNANCE_SQL = "airflow/include/sql/governance"
+
+
+def check_governance(
+    governance: Governance,
+    environment: Environment,
+    systems: Mapping[str, System],
+    known_systems: set[str],
+    file: str,
+    env_file: str,
+) -> Iterator[ConfigIssue]:
+    """Roles named anywhere exist and have a group in the environment; secure views read a Silver
+    table and mask its columns with known functions; each function has its SQL file."""
+    from lakehouse.locations import bundled
+
+    roles = sorted(governance.roles)
+
+    def role(value: str, *key: str | int) -> Iterator[ConfigIssue]:
+        if value not in governance.roles:
+            yield ConfigIssue(file, dotted(key), f"unknown role; roles: {', '.join(roles)}", value)
+
+    yield from role(governance.pii_readers, "pii_readers")
+    for zone, by_role in governance.grants.items():
+        for name in by_role:
+            yield from role(name, "grants", zone, name)
+    functions = bundled(GOVERNANCE_SQL) / "functions"
+    for name in governance.functions:
+        if not (functions / f"{name}.sql").is_file():
+            yield ConfigIssue(file, dotted(["functions", name]), f"no SQL file {GOVERNANCE_SQL}/functions/{name}.sql")
+    for view_name, view in governance.secure_views.items():
+        at = ("secure_views", view_name)
+        for index, name in enumerate(view.readers):
+            yield from role(name, *at, "readers", index)
+        system_name, _, entity_name = view.source.partition(".")
+        system = systems.get(system_name)
+        if system is None or entity_name not in system.entities:
+            # A system that failed validation has its own issues; only an unknown one is this file's.
+            if system_name not in known_systems or system is not None:
+                yield ConfigIssue(file, dotted([*at, "source"]), "not a Silver table as system.entity", view.source)
+            continue
+        columns = silver_columns(system.entities[entity_name])
+        for column, function in view.masks.items():
+            if column not in columns:
+                yield ConfigIssue(file, dotted([*at, "masks", column]), _not_a_column(columns), column)
+            if function not in governance.functions:
+                known = ", ".join(sorted(governance.functions)) or "none"
+                yield ConfigIssue(
+                    file, dotted([*at, "masks", column]), f"unknown function; functions: {known}", function
+                )
+        if view.rows is not None:
+            if view.rows.column not in columns:
+                yield ConfigIssue(file, dotted([*at, "rows", "column"]), _not_a_column(columns), view.rows.column)
+            for index, name in enumerate(view.rows.every_row):
+                yield from role(name, *at, "rows", "every_row", index)
+            for name in view.rows.only:
+                yield from role(name, *at, "rows", "only", name)
+    settings = environment.databricks
+    if settings is not None and not (settings.governance_warehouse or settings.gold_warehouse):
+        message = "the governance statements need a SQL warehouse: set it, or databricks.gold_warehouse"
+        yield ConfigIssue(env_file, "databricks.governance_warehouse", message)
+    groups = environment.governance.groups
+    for name in roles:
+        if name not in groups:
+            yield ConfigIssue(env_file, f"governance.groups.{name}", "every role of governance.yaml needs its group")
+    for name in groups:
+        if name not in governance.roles:
+            yield ConfigIssue(env_file, f"governance.groups.{name}", f"unknown role; roles: {', '.join(roles)}", name)

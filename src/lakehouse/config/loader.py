@@ -16,10 +16,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from lakehouse.config.checks import check_pipelines, check_silver_tables_unique, check_system
+from lakehouse.config.checks import check_governance, check_pipelines, check_silver_tables_unique, check_system
 from lakehouse.config.contracts import contract_path, contract_paths, load_contract
 from lakehouse.config.issues import ConfigError, ConfigIssue, display_path, issues_from_validation
-from lakehouse.config.models import Environment, Identifier, Pipelines, System
+from lakehouse.config.models import Environment, Governance, Identifier, Pipelines, System
 
 ENV_VAR = "LAKEHOUSE_ENV"
 CONFIG_DIR_VAR = "LAKEHOUSE_CONFIG_DIR"
@@ -27,6 +27,7 @@ DEFAULT_ENV = "local"
 
 SYSTEMS_FILE = "systems.yaml"
 PIPELINES_FILE = "pipelines.yaml"
+GOVERNANCE_FILE = "governance.yaml"
 VARIABLES_DIR = "variables"
 
 _SYSTEM_NAME: TypeAdapter[str] = TypeAdapter(Identifier)
@@ -45,11 +46,13 @@ class LakehouseConfig:
     system_issues: Mapping[str, tuple[ConfigIssue, ...]] = field(default_factory=dict)
     """Per broken system; the key ``""`` holds problems of the systems file as a whole."""
     pipeline_issues: tuple[ConfigIssue, ...] = ()
+    governance: Governance | None = None
+    governance_issues: tuple[ConfigIssue, ...] = ()
 
     @property
     def issues(self) -> tuple[ConfigIssue, ...]:
         per_system = tuple(issue for issues in self.system_issues.values() for issue in issues)
-        return self.environment_issues + per_system + self.pipeline_issues
+        return self.environment_issues + per_system + self.pipeline_issues + self.governance_issues
 
     @property
     def broken_systems(self) -> tuple[str, ...]:
@@ -64,6 +67,11 @@ class LakehouseConfig:
         if self.pipelines is None or self.pipeline_issues:
             raise ConfigError(self.pipeline_issues, "Gold, RAG and maintenance pipelines cannot be built")
         return self.pipelines
+
+    def require_governance(self) -> Governance:
+        if self.governance is None or self.governance_issues:
+            raise ConfigError(self.governance_issues, "Unity Catalog governance cannot be planned")
+        return self.governance
 
     def raise_for_issues(self) -> None:
         if self.issues:
@@ -93,6 +101,7 @@ def load_config(env: str | None = None, config_dir: Path | None = None) -> Lakeh
     folder = (config_dir or default_config_dir()).resolve()
     env_name = env or selected_env()
     files = [folder / SYSTEMS_FILE, folder / PIPELINES_FILE, folder / VARIABLES_DIR / f"{env_name}.yaml"]
+    files.append(folder / GOVERNANCE_FILE)
     files += contract_paths(folder)
     return _load_cached(folder, env_name, tuple(_fingerprint(path) for path in files))
 
@@ -110,6 +119,7 @@ def _load_cached(folder: Path, env_name: str, _fingerprints: tuple[tuple[str, in
     environment, environment_issues = _load_environment(folder, env_name)
     systems, known_systems, system_issues = _load_systems(folder / SYSTEMS_FILE)
     pipelines, pipeline_issues = _load_pipelines(folder / PIPELINES_FILE, systems, known_systems)
+    governance, governance_issues = _load_governance(folder, env_name, environment, systems, known_systems)
     return LakehouseConfig(
         config_dir=folder,
         env_name=env_name,
@@ -119,6 +129,8 @@ def _load_cached(folder: Path, env_name: str, _fingerprints: tuple[tuple[str, in
         environment_issues=tuple(environment_issues),
         system_issues={name: tuple(issues) for name, issues in system_issues.items()},
         pipeline_issues=tuple(pipeline_issues),
+        governance=governance,
+        governance_issues=tuple(governance_issues),
     )
 
 
@@ -258,3 +270,19 @@ def _load_pipelines(
         return None, issues
     issues = list(check_pipelines(pipelines, systems, {str(name) for name in known_systems}, file))
     return pipelines, issues
+
+
+def _load_governance(
+    folder: Path, env_name: str, environment: Environment | None, systems: Mapping[str, System], known_systems: set[str]
+) -> tuple[Governance | None, list[ConfigIssue]]:
+    path = folder / GOVERNANCE_FILE
+    file = display_path(path)
+    raw, issues = _read_yaml(path)
+    if issues:
+        return None, issues
+    governance, issues = _validate(Governance, raw if raw is not None else {}, file, ())
+    if governance is None or environment is None:
+        return governance, issues
+    env_file = display_path(folder / VARIABLES_DIR / f"{env_name}.yaml")
+    known = {str(name) for name in known_systems}
+    return governance, list(check_governance(governance, environment, systems, known, file, env_file))

@@ -384,6 +384,105 @@ class Pipelines(StrictModel):
     maintenance: Maintenance
 
 
+# --- Unity Catalog governance ---------------------------------------------------------------------
+
+Zone = Literal["bronze", "silver", "gold", "ai"]
+"""A catalog of the environment's ``catalogs``."""
+Privilege = Literal[
+    "ALL PRIVILEGES",
+    "APPLY TAG",
+    "BROWSE",
+    "CREATE FUNCTION",
+    "CREATE MATERIALIZED VIEW",
+    "CREATE MODEL",
+    "CREATE SCHEMA",
+    "CREATE TABLE",
+    "CREATE VOLUME",
+    "EXECUTE",
+    "MODIFY",
+    "READ VOLUME",
+    "SELECT",
+    "USE CATALOG",
+    "USE SCHEMA",
+    "WRITE VOLUME",
+]
+"""Unity Catalog privileges a catalog grant may give; its schemas and tables inherit them."""
+TagKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=255)]
+
+
+class Role(StrictModel):
+    """A role of BLUEPRINT §24.1; each environment names its Azure AD group (``governance.groups``)."""
+
+    description: str = Field(min_length=1)
+
+
+class SqlFunction(StrictModel):
+    """A SQL function; its ``CREATE OR REPLACE FUNCTION`` is ``airflow/include/sql/governance/functions/<name>.sql``."""
+
+    zone: Zone
+    schema_: Identifier = Field(alias="schema")
+    description: str = ""
+
+
+class RowRules(StrictModel):
+    """Which rows of a secure view a reader sees, by the value of one column (a region, a line of business)."""
+
+    column: Identifier
+    every_row: tuple[Identifier, ...] = ()
+    """Roles that see every row."""
+    only: dict[Identifier, tuple[str, ...]] = Field(default_factory=dict)
+    """Role -> the values of ``column`` its members see."""
+
+    @model_validator(mode="after")
+    def _someone_sees_rows(self) -> RowRules:
+        if not self.every_row and not self.only:
+            raise ValueError("row rules that let no role see a row: name roles in 'every_row' or 'only'")
+        return self
+
+
+class SecureView(StrictModel):
+    """A view over a Silver table that masks columns for readers outside the PII role (BLUEPRINT §24.2)."""
+
+    zone: Zone = "silver"
+    schema_: Identifier = Field(alias="schema")
+    source: DottedName
+    """The Silver table it reads, as ``system.entity``."""
+    masks: dict[Identifier, Identifier] = Field(min_length=1)
+    """Column -> the function of ``functions`` that masks it."""
+    rows: RowRules | None = None
+    readers: tuple[Identifier, ...] = ()
+    """Roles granted ``SELECT`` on the view."""
+    description: str = ""
+
+
+class Governance(StrictModel):
+    """``config/governance.yaml``: roles, grants per zone, masking functions and secure views. Catalogs
+    come from the environment, schemas from the systems, Gold tables and volumes, PII tags from the
+    contracts' ``x-pii`` marks."""
+
+    owner: str = Field(min_length=1)
+    cost_centre: str = Field(min_length=1)
+    tags: tuple[str, ...] = ()
+    deadline: Duration = timedelta(hours=1)
+    """Of the ``lakehouse_governance`` DAG run, from being queued."""
+    roles: dict[Identifier, Role] = Field(min_length=1)
+    pii_readers: Identifier
+    """The role whose members see masked columns in clear."""
+    pii_tags: dict[TagKey, str] = Field(default_factory=lambda: {"pii": "true"}, min_length=1)
+    """Unity Catalog tags set on every column a contract marks ``x-pii``."""
+    grants: dict[Zone, dict[Identifier, tuple[Privilege, ...]]] = Field(default_factory=dict)
+    """Zone -> role -> privileges on its catalog."""
+    functions: dict[Identifier, SqlFunction] = Field(default_factory=dict)
+    secure_views: dict[Identifier, SecureView] = Field(default_factory=dict)
+
+
+class EnvironmentGovernance(StrictModel):
+    groups: dict[Identifier, Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")]] = Field(
+        default_factory=dict
+    )
+    """Role of ``governance.yaml`` -> the account group (Azure AD, synced by SCIM) that holds it here."""
+
+
 # --- environment ----------------------------------------------------------------------------------
 
 
@@ -446,6 +545,8 @@ class DatabricksSettings(StrictModel):
     gold_warehouse: str | None = None
     """Name of the SQL warehouse the Gold tables are built on (the SQL Statement Execution API);
     unset means the ``gold`` job builds them on its job cluster. Smoke checks stay in the job."""
+    governance_warehouse: str | None = None
+    """SQL warehouse the governance statements run on; unset means ``gold_warehouse``."""
 
     @model_validator(mode="after")
     def _one_off_runs_need_a_wheel(self) -> DatabricksSettings:
@@ -659,6 +760,7 @@ class Environment(StrictModel):
     sfdc_outbound: SfdcOutbound = SfdcOutbound()
     airflow: AirflowObjects = AirflowObjects()
     rag: RagSettings = RagSettings()
+    governance: EnvironmentGovernance = EnvironmentGovernance()
     retries: Retries = Retries()
     max_active_runs: int = Field(default=1, ge=1, le=32)
     retention_days: int = Field(ge=7, le=3650)

@@ -1,5 +1,12 @@
 """The DAG factory: config models in, Airflow DAGs out."""
 
-from lakehouse.factory.dags import gold_dag, ingest_dags, maintenance_dag, rag_dag, raise_config_issues
+from lakehouse.factory.dags import (
+    gold_dag,
+    governance_dag,
+    ingest_dags,
+    maintenance_dag,
+    rag_dag,
+    raise_config_issues,
+)
 
-__all__ = ["gold_dag", "ingest_dags", "maintenance_dag", "rag_dag", "raise_config_issues"]
+__all__ = ["gold_dag", "governance_dag", "ingest_dags", "maintenance_dag", "rag_dag", "raise_config_issues"]

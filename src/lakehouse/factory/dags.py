@@ -28,6 +28,7 @@ from lakehouse.config.models import AlertEvent, Environment, Schedule
 from lakehouse.factory import docs
 from lakehouse.naming import (
     GOLD_DAG_ID,
+    GOVERNANCE_DAG_ID,
     MAINTENANCE_DAG_ID,
     RAG_DAG_ID,
     TableName,
@@ -267,6 +268,40 @@ class _Builder:
             self.task(StageTask("snapshot_index", "rag_snapshot", {}))
         return dag
 
+    def governance(self) -> DAG:
+        from lakehouse.governance.plan import SECTIONS, build_plan
+
+        governance = self.config.require_governance()
+        plan = build_plan(self.config)
+        dag = self.dag(
+            dag_id=GOVERNANCE_DAG_ID,
+            description="Unity Catalog catalogs, schemas, masks, secure views, grants and PII tags",
+            owner=governance.owner,
+            schedule=None,
+            timezone="UTC",
+            deadline=governance.deadline,
+            tags=_tags(self.env_name, governance.cost_centre, governance.tags, layer="governance"),
+            doc_md=docs.governance_doc(
+                self.env_name, self.environment, governance, {s: len(plan.section(s)) for s in SECTIONS}
+            ),
+            params={},
+            max_active_runs=1,
+        )
+        with dag:
+            if self.environment.target == "databricks":
+                from lakehouse.targets.databricks import governance_operators
+
+                previous = None
+                for task in governance_operators(self.config, plan):
+                    if previous is not None:
+                        previous >> task
+                    previous = task
+            else:
+                from lakehouse.targets.local import governance_operator
+
+                governance_operator(self.env_name)
+        return dag
+
 
 def ingest_dags(config: LakehouseConfig | None = None) -> dict[str, DAG]:
     """One ingest DAG per valid system; broken systems are reported by ``raise_config_issues``."""
@@ -284,6 +319,10 @@ def rag_dag(config: LakehouseConfig | None = None) -> DAG:
 
 def maintenance_dag(config: LakehouseConfig | None = None) -> DAG:
     return _Builder(config or load_config()).maintenance()
+
+
+def governance_dag(config: LakehouseConfig | None = None) -> DAG:
+    return _Builder(config or load_config()).governance()
 
 
 def raise_config_issues(config: LakehouseConfig | None = None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lakehouse.config.models import Column, Environment, Gold, Maintenance, Rag, Schedule, System
+from lakehouse.config.models import Column, Environment, Gold, Governance, Maintenance, Rag, Schedule, System
 from lakehouse.naming import TableName
 
 
@@ -118,5 +118,25 @@ def maintenance_doc(env_name: str, environment: Environment, maintenance: Mainte
     lines += [
         f"- **Schedule:** {_schedule(maintenance.schedule)}; **deadline:** {maintenance.deadline}",
         f"- **VACUUM retention:** {environment.retention_days} days",
+    ]
+    return "\n".join(lines)
+
+
+def governance_doc(env_name: str, environment: Environment, governance: Governance, sections: dict[str, int]) -> str:
+    lines = _header(
+        "Unity Catalog governance",
+        "Catalogs, schemas, masking functions, secure views, grants and PII tags from `config/governance.yaml`.",
+        env_name,
+        environment,
+        governance.owner,
+    )
+    counts = ", ".join(f"{count} {section}" for section, count in sections.items() if count)
+    lines += [
+        "- **Schedule:** none: triggered after each deploy; every statement is idempotent",
+        f"- **Statements:** {counts}",
+        f"- **Roles:** {', '.join(f'`{role}`' for role in governance.roles)}",
+        "",
+        f"`lakehouse governance plan --env {env_name}` prints every statement. Views and PII tags need their",
+        "tables: on a new environment they fail until the first ingest built them, then succeed.",
     ]
     return "\n".join(lines)

@@ -85,7 +85,44 @@ class LakehouseSqlStatementsOperator(DatabricksSQLStatementsOperator):
         return super().execute(context)
 
 
-def warehouse_id(hook: Any, name: str) -> str:
+class LakehouseStatementListOperator(LakehouseSqlStatementsOperator):
+    """Runs statements one after another on the SQL warehouse of that name, each once the one before
+    succeeded: governance statements (catalogs, grants, tags) that a SQL script cannot hold. Not
+    deferrable: they take seconds. A retry runs them all again, which their idempotence allows."""
+
+    def __init__(self, *, statements: list[str], **kwargs: Any) -> None:
+        super().__init__(statement="", deferrable=False, **kwargs)
+        self.statements = statements
+
+    def execute(self, context: Any) -> Any:
+        self.warehouse_id = warehouse_id(self._hook, self.warehouse_name, "databricks.governance_warehouse")
+        for statement in self.statements:
+            self.statement = statement
+            DatabricksSQLStatementsOperator.execute(self, context)
+
+
+def governance_operators(config: LakehouseConfig, plan: Any) -> list[BaseOperator]:
+    """One task per section of the governance plan, in the plan's order."""
+    from lakehouse.governance.apply import warehouse_name
+    from lakehouse.governance.plan import SECTIONS
+
+    environment = config.require_environment()
+    settings = environment.databricks
+    assert settings is not None, "validated: target databricks has a databricks section"
+    return [
+        LakehouseStatementListOperator(
+            task_id=section,
+            statements=[statement.sql for statement in plan.section(section)],
+            warehouse_name=warehouse_name(settings),
+            databricks_conn_id=environment.connections.databricks,
+            polling_period_seconds=settings.poll_seconds,
+        )
+        for section in SECTIONS
+        if plan.section(section)
+    ]
+
+
+def warehouse_id(hook: Any, name: str, setting: str = "databricks.gold_warehouse") -> str:
     from airflow.providers.databricks.hooks.databricks import LIST_SQL_ENDPOINTS_ENDPOINT
 
     warehouses = hook._do_api_call(LIST_SQL_ENDPOINTS_ENDPOINT).get("warehouses") or []
@@ -93,7 +130,7 @@ def warehouse_id(hook: Any, name: str) -> str:
     if len(ids) != 1:
         known = ", ".join(sorted(w.get("name", "?") for w in warehouses)) or "none"
         found = "no SQL warehouse" if not ids else f"{len(ids)} SQL warehouses"
-        raise LookupError(f"{found} named '{name}' (databricks.gold_warehouse); the workspace has: {known}")
+        raise LookupError(f"{found} named '{name}' ({setting}); the workspace has: {known}")
     return str(ids[0])
 
 

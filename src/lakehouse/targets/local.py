@@ -38,6 +38,15 @@ def check_dq_gate(
     return pass_dq_gate(env, logical_date, arguments, metrics, outlets, outlet_events)
 
 
+def governance_operator(env_name: str, **task_kwargs: Any) -> PythonOperator:
+    """The governance plan's local part, through Spark (``lakehouse.governance.apply``)."""
+    from lakehouse.governance.apply import apply_local_env
+
+    return PythonOperator(
+        task_id="apply_locally", python_callable=apply_local_env, op_kwargs={"env": env_name}, **task_kwargs
+    )
+
+
 def local_operator(env_name: str, spec: StageTask, **task_kwargs: Any) -> PythonOperator:
     op_kwargs = {"env": env_name, "logical_date": LOGICAL_DATE, "arguments": dict(spec.arguments)}
     if spec.stage == "dq_gate":

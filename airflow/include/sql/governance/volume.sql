@@ -1,0 +1,1 @@
+CREATE VOLUME IF NOT EXISTS {{ volume }};
