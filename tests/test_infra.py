@@ -185,6 +185,7 @@ def test_the_environments_values_are_configs(env: str) -> None:
         "num_workers": settings.cluster.num_workers,
     }
     assert values["cost_centre"] == settings.cost_centre
+    assert values["data_engineering_group"] == environment.governance.groups["data_engineering"]
     assert values["databricks_host"] == environment.airflow.connections["databricks_default"].host
 
 

@@ -83,6 +83,14 @@ def test_a_schema_that_only_a_new_gold_table_names_is_created(config_copy: Confi
     assert "CREATE SCHEMA IF NOT EXISTS prod_ep_marts.sfdc" in _sql(plan, "schemas")
 
 
+def test_the_outbound_schema_is_created_when_outbound_is_on(config_copy: ConfigCopy) -> None:
+    assert "CREATE SCHEMA IF NOT EXISTS prod_ep_marts.sfdc" not in _sql(build_plan(load_config("prod")), "schemas")
+    outbound = {"connection": "salesforce_default", "secret_scope": "lakehouse"}
+    config_copy.edit("variables/prod.yaml", lambda data: data.update(sfdc_outbound=outbound))
+    plan = build_plan(load_config("prod", config_copy.dir))
+    assert "CREATE SCHEMA IF NOT EXISTS prod_ep_marts.sfdc" in _sql(plan, "schemas")
+
+
 def test_grants_go_to_the_environments_groups_on_its_catalogs(env: str, plan: Plan) -> None:
     variables = _variables(env)
     groups, catalogs = variables["governance"]["groups"], variables["catalogs"]

@@ -86,13 +86,13 @@ variable "cost_centre" {
 }
 
 variable "data_engineering_group" {
-  type    = string
-  default = "optus-dpm-data-eng"
+  description = "Account group of the data engineering role: governance.groups.data_engineering in config."
+  type        = string
 }
 
 variable "secret_officers_group" {
-  type    = string
-  default = "optus-dpm-data-eng"
+  description = "Azure AD group that manages the Key Vault's secrets (and rotates them)."
+  type        = string
 }
 
 variable "secret_scopes" {

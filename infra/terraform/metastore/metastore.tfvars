@@ -4,7 +4,7 @@ location              = "australiaeast"
 resource_group_name   = "rg-lakehouse-uc"
 storage_account_name  = "stlakehouseuc"
 metastore_name        = "lakehouse-australiaeast"
-metastore_owner_group = "optus-uc-admins"
+metastore_owner_group = "dpm-uc-admins"
 
 workspaces = {
   dev  = 1111111111111111

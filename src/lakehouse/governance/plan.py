@@ -26,6 +26,7 @@ from lakehouse.naming import (
     bronze_table,
     gold_table,
     knowledge_index,
+    outbound_tables,
     quarantine_table,
     rag_telemetry,
     run_metrics_table,
@@ -253,7 +254,8 @@ class _Builder:
 def schemas(config: LakehouseConfig, environment: Environment) -> list[tuple[str, str]]:
     """Every schema the pipelines write or read, as (catalog, schema), in the environment's catalogs:
     the systems' Bronze and Silver schemas, XREFs, Gold tables' schemas, run metrics, the knowledge
-    index, the volumes' schemas and the governance objects' schemas."""
+    index, the Salesforce outbound tables when outbound is on, the volumes' schemas and the governance
+    objects' schemas."""
     tables: list[TableName] = []
     for system_name, system in config.systems.items():
         tables.append(quarantine_table(environment, system_name))
@@ -263,6 +265,9 @@ def schemas(config: LakehouseConfig, environment: Environment) -> list[tuple[str
         tables += [xref_table(environment, xref) for xref in system.xrefs]
     tables += [gold_table(environment, table) for table in config.require_pipelines().gold.tables]
     tables += [run_metrics_table(environment), knowledge_index(environment), rag_telemetry(environment)]
+    if environment.sfdc_outbound.enabled:
+        outbound = outbound_tables(environment)
+        tables += [outbound.input, outbound.output, outbound.history, outbound.engagement]
     found = [(table.catalog, table.schema) for table in tables]
     found += [(catalog, schema) for catalog, schema, _ in volumes(environment)]
     governance = config.require_governance()

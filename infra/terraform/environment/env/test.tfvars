@@ -34,4 +34,7 @@ cluster = {
 }
 cost_centre = "GRP_IT-DPM"
 
+data_engineering_group = "dpm-data-eng-test"
+secret_officers_group  = "dpm-data-eng-test"
+
 secret_scopes = ["lakehouse", "sfdc-integration"]
