@@ -143,6 +143,7 @@ ensure_terraform() {
     say "building OpenTofu $OPENTOFU_VERSION (first run: a few minutes)"
     local work log
     work="$(mktemp -d)"
+    mkdir -p "$(dirname "$TERRAFORM")"
     if ! log="$(cd "$work" && {
         go mod init lakehouse-opentofu && go mod edit -replace "$OPENTOFU_HCL" \
             && go get "github.com/opentofu/opentofu/cmd/tofu@$OPENTOFU_VERSION" \

@@ -7,7 +7,6 @@ setup_venv
 ensure_postgres
 ensure_chromium
 ensure_compose_checker
-ensure_terraform
 cd "$ROOT"
 export PATH="$VENV/bin:$PATH"
 
@@ -27,17 +26,6 @@ else
     echo "contracts check: no earlier commit in this clone to compare with"
 fi
 say "terraform"
-"$TERRAFORM" fmt -check -recursive infra/terraform
-# `terraform validate` needs the providers, which only their registry serves; where it is reachable
-# (the delivery pipeline), TERRAFORM_VALIDATE=1 runs it on each root. tests/test_infra.py checks the
-# references, variables and values statically either way (infra/README.md).
-if [ "${TERRAFORM_VALIDATE:-0}" = 1 ]; then
-    for root in infra/terraform/environment infra/terraform/metastore; do
-        "$TERRAFORM" -chdir="$root" init -backend=false -input=false >/dev/null
-        "$TERRAFORM" -chdir="$root" validate
-    done
-else
-    echo "terraform validate: not run (TERRAFORM_VALIDATE=1 runs it where the provider registry is reachable)"
-fi
+bash scripts/ci/terraform.sh
 say "pytest"
 pytest "$@"

@@ -259,6 +259,8 @@ def test_ci_runs_on_main_and_pull_requests_and_checks_everything_before_the_whee
     assert ".venv/bin/mypy" in commands["types"]
     assert "scripts/ci/contracts.sh" in commands["contracts"]
     assert "scripts/ci/secret_scan.sh" in commands["secrets"]
+    assert "scripts/ci/terraform.sh" in commands["terraform"]
+    assert [step["env"]["TERRAFORM_VALIDATE"] for step in jobs["terraform"]["steps"] if "env" in step] == ["1"]
     assert "scripts/ci/tests.sh" in commands["tests"]
     assert sorted(jobs["wheel"]["dependsOn"]) == sorted(set(jobs) - {"wheel"})
     assert ci["variables"]["PYTHON_VERSION"] == "3.11"

@@ -19,6 +19,7 @@ from airflow.sdk import (  # type: ignore[attr-defined]  # lazily exported names
     Param,
     PartitionedAssetTimetable,
     TaskGroup,
+    chain,
 )
 
 from lakehouse import silver_versions
@@ -291,11 +292,7 @@ class _Builder:
             if self.environment.target == "databricks":
                 from lakehouse.targets.databricks import governance_operators
 
-                previous = None
-                for task in governance_operators(self.config, plan):
-                    if previous is not None:
-                        previous >> task
-                    previous = task
+                chain(*governance_operators(self.config, plan))
             else:
                 from lakehouse.targets.local import governance_operator
 
