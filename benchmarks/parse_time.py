@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from lakehouse.airflow_home import airflow_environ
+from lakehouse.ops.airflow_home import airflow_environ
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,7 @@ script, per stage and in total, at several sizes.
 
 For each size it writes the demo landing data (two days), then runs, each on a fresh warehouse:
 
-* **airflow**: ``lakehouse.run.run_all``: every DAG through ``dag.test()``, as ``lakehouse run`` does;
+* **airflow**: ``lakehouse.ops.run.run_all``: every DAG through ``dag.test()``, as ``lakehouse run`` does;
 * **floor**: the same stage functions called in order in one SparkSession, no Airflow: the floor for
   Spark on this machine.
 
@@ -33,8 +33,8 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from lakehouse.airflow_home import airflow_environ
 from lakehouse.config import LakehouseConfig
+from lakehouse.ops.airflow_home import airflow_environ
 
 DAYS = [date(2026, 3, 1), date(2026, 3, 2)]
 
@@ -54,7 +54,7 @@ def _configure(scratch: Path) -> None:
 
 def floor(spark: SparkSession, config: LakehouseConfig) -> None:
     """Every stage, in the order the DAGs run them, in one session."""
-    from spark_jobs.stages import (
+    from lakehouse.spark.stages import (
         StageContext,
         run_bronze,
         run_gold,
@@ -70,15 +70,15 @@ def floor(spark: SparkSession, config: LakehouseConfig) -> None:
     for day in DAYS:
         for system_name, system in config.systems.items():
             for entity in system.entities:
-                run_bronze(spark, ctx, system_name, entity, day)
-                run_silver(spark, ctx, system_name, entity, day)
+                run_bronze(spark, ctx, day, system=system_name, entity=entity)
+                run_silver(spark, ctx, day, system=system_name, entity=entity)
         for table in gold:
-            run_gold(spark, ctx, table.name, day)
+            run_gold(spark, ctx, day, table=table.name)
         run_smoke_checks(spark, ctx, day)
-        run_rag_index(spark, ctx, list(config.require_pipelines().rag.domains))
+        run_rag_index(spark, ctx, day, domains=list(config.require_pipelines().rag.domains))
     retention = config.require_environment().retention_days
     for scope in [*config.systems, "gold"]:
-        run_maintenance(spark, ctx, scope, retention)
+        run_maintenance(spark, ctx, DAYS[-1], scope=scope, retention_days=retention)
     run_rag_snapshot(spark, ctx, DAYS[-1])
 
 
@@ -91,9 +91,9 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="lakehouse-bench-"))
     _configure(scratch)
     from lakehouse.config import load_config
-    from lakehouse.demo_data import write_demo_data
-    from lakehouse.run import run_all
-    from spark_jobs.main import session_for
+    from lakehouse.ops.demo_data import write_demo_data
+    from lakehouse.ops.run import run_all
+    from lakehouse.spark.main import session_for
 
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; scratch {scratch}"

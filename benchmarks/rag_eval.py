@@ -25,20 +25,20 @@ from typing import Any
 import yaml
 
 from lakehouse.config import load_config
-from lakehouse.locations import project_root
-from lakehouse.rag.documents import load_documents
-from lakehouse.rag.embeddings import local_embedder
-from lakehouse.rag.redaction import Redactor
-from lakehouse.rag.retrieval import LocalSearch, Mode, route
-from lakehouse.rag.retrieval import retrieve as guarded_retrieve
-from spark_jobs.rag_index import SCHEMA, chunk_rows, settings_fingerprint
+from lakehouse.core.rag.documents import load_documents
+from lakehouse.core.rag.embeddings import local_embedder
+from lakehouse.core.rag.redaction import Redactor
+from lakehouse.core.rag.retrieval import LocalSearch, Mode, route
+from lakehouse.core.rag.retrieval import retrieve as guarded_retrieve
+from lakehouse.resources import base_dir
+from lakehouse.spark.rag.index import SCHEMA, chunk_rows, settings_fingerprint
 
 QUESTIONS = Path(__file__).with_name("rag_eval") / "questions.yaml"
 COLUMNS = SCHEMA.fieldNames()
 
 
 def build(rag: Any, redactor: Redactor) -> tuple[list[dict[str, Any]], float]:
-    documents = load_documents(project_root() / rag.documents, rag.domains)
+    documents = load_documents(base_dir() / rag.documents, rag.domains)
     embedder = local_embedder()
     started = time.perf_counter()
     fingerprint = settings_fingerprint(rag.chunking, dict(rag.identifiers), embedder.name)

@@ -15,6 +15,8 @@ ruff check .
 ruff format --check .
 say "mypy"
 mypy
+say "import layers"
+lint-imports --no-cache
 say "data contracts"
 lakehouse contracts validate
 # A contract change is judged against main; on main itself, against the commit before.

@@ -25,8 +25,8 @@ _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="lakehouse-tests-airflow-"))
 os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
 os.environ.pop("LAKEHOUSE_ENV", None)
 os.environ.pop("LAKEHOUSE_CONFIG_DIR", None)
-from lakehouse.airflow_home import airflow_environ  # noqa: E402
-from tests.receivers import HttpReceiver, SmtpInbox, pagerduty_answer  # noqa: E402
+from lakehouse.ops.airflow_home import airflow_environ  # noqa: E402
+from tests.fakes.receivers import HttpReceiver, SmtpInbox, pagerduty_answer  # noqa: E402
 
 os.environ.update(airflow_environ())
 
@@ -80,7 +80,7 @@ def config_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Con
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
     """One local Spark session with Delta for the whole run; stages reuse it through getOrCreate."""
-    from spark_jobs.session import build_session
+    from lakehouse.spark.session import build_session
 
     # py4j logs its connection shutdown at interpreter exit, after pytest closed the captured streams.
     logging.getLogger("py4j").setLevel(logging.WARNING)

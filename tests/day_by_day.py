@@ -11,10 +11,10 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from lakehouse.config import load_config
-from lakehouse.demo_data import write_demo_data
-from lakehouse.naming import gold_table
-from spark_jobs.stages import StageContext, run_bronze, run_gold, run_silver
-from spark_jobs.tables import Tables
+from lakehouse.core.naming import gold_table
+from lakehouse.ops.demo_data import write_demo_data
+from lakehouse.spark.stages import StageContext, run_bronze, run_gold, run_silver
+from lakehouse.spark.tables import Tables
 
 DAYS = [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)]
 
@@ -36,14 +36,14 @@ def ingest(spark: SparkSession, ctx: StageContext, day: date) -> dict[str, int]:
     versions: dict[str, int] = {}
     for name, system in ctx.config.systems.items():
         for entity in system.entities:
-            run_bronze(spark, ctx, name, entity, day)
-            versions |= run_silver(spark, ctx, name, entity, day)["versions"]
+            run_bronze(spark, ctx, day, system=name, entity=entity)
+            versions |= run_silver(spark, ctx, day, system=name, entity=entity)["versions"]
     return versions
 
 
 def build_gold(spark: SparkSession, ctx: StageContext, day: date, versions: dict[str, int] | None) -> None:
     for table in ctx.config.require_pipelines().gold.tables:
-        run_gold(spark, ctx, table.name, day, versions)
+        run_gold(spark, ctx, day, table=table.name, silver_versions=versions)
 
 
 def gold_rows(spark: SparkSession, ctx: StageContext, *names: str) -> dict[str, list[tuple[Any, ...]]]:

@@ -21,13 +21,13 @@ def _no_spark(**_: Any) -> None:
 def main(system: str, day: date, out: Path) -> None:
     import pendulum
 
-    from lakehouse.factory import ingest_dags
-    from lakehouse.naming import ingest_dag_id
+    from lakehouse.airflow.factory import ingest_dags
+    from lakehouse.core.naming import ingest_dag_id
 
     dag = ingest_dags()[ingest_dag_id(system)]
     for task in dag.tasks:
         task.python_callable = _no_spark
-    dag.deadline = None  # as lakehouse.run does: dag.test() cannot watch a DeadlineAlert
+    dag.deadline = None  # as lakehouse.ops.run does: dag.test() cannot watch a DeadlineAlert
     logical_date = pendulum.datetime(day.year, day.month, day.day, tz=dag.timezone)
     dag_run = dag.test(logical_date=logical_date, run_conf={"logical_date": day.isoformat()})
     states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from lakehouse.cli import build_parser
-from lakehouse.stack import AIRFLOW_PROCESSES
+from lakehouse.ops.stack import AIRFLOW_PROCESSES
 from tests.conftest import ROOT
 
 COMPOSE = ROOT / "docker-compose.yaml"

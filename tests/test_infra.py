@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from lakehouse import jobs
 from lakehouse.config import load_config
+from lakehouse.core import jobs
 from tests import terraform_static as static
 from tests.conftest import ROOT
 
@@ -160,7 +160,7 @@ def test_the_cluster_policy_is_blueprint_24_1_with_the_environments_values(env: 
 def test_every_stage_job_cluster_is_one_the_policy_allows(env: str) -> None:
     config = load_config(env)
     policy = static.render_cluster_policy(ENVIRONMENT, ENVIRONMENT / "env" / f"{env}.tfvars")
-    for job in jobs.job_definitions(env, jobs.settings_of(config), "/Volumes/x.whl").values():
+    for job in jobs.job_definitions(env, config.require_databricks().databricks, "/Volumes/x.whl").values():
         cluster = job.as_dict()["job_clusters"][0]["new_cluster"]
         flat = {**cluster, **{f"custom_tags.{tag}": value for tag, value in cluster.get("custom_tags", {}).items()}}
         for attribute, rule in policy.items():

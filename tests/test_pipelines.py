@@ -24,7 +24,7 @@ import yaml
 
 from lakehouse.cli import build_parser, main
 from tests.conftest import ROOT
-from tests.databricks_emulator import Workspace
+from tests.fakes.databricks_workspace import Workspace
 
 PIPELINES = ROOT / "infra" / "pipelines"
 RELEASE = "$(RELEASE)/"

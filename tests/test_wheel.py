@@ -31,7 +31,7 @@ def test_the_wheel_carries_config_sql_and_the_stage_entry_point(tmp_path: Path) 
         )
         entry_points = archive.read("lakehouse_orchestrator-0.1.0+g0123456789ab.dist-info/entry_points.txt").decode()
         archive.extractall(tmp_path / "site")
-    assert "lakehouse-stage = spark_jobs.main:wheel_main" in entry_points
+    assert "lakehouse-stage = lakehouse.spark.main:wheel_main" in entry_points
     assert "lakehouse/bundled/config/systems.yaml" in names
     assert "lakehouse/bundled/airflow/include/sql/gold/dim_customer_scd2.sql" in names
     # A cluster installs the unconditional requirements only: never Airflow, never a second Spark.
@@ -40,7 +40,7 @@ def test_the_wheel_carries_config_sql_and_the_stage_entry_point(tmp_path: Path) 
 
     # Outside any checkout, the installed code finds the config and the SQL it carries.
     probe = (
-        "from lakehouse.config import load_config; from lakehouse.sql_files import sql_dir; "
+        "from lakehouse.config import load_config; from lakehouse.resources import sql_dir; "
         "c = load_config('prod'); assert not c.issues, c.issues; print(c.env_name, sql_dir())"
     )
     site = tmp_path / "site"

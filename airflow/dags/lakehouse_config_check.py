@@ -3,6 +3,6 @@
 It holds no DAG. A broken system or pipeline shows up here by name while every other DAG loads.
 """
 
-from lakehouse.factory import raise_config_issues
+from lakehouse.airflow.factory import raise_config_issues
 
 raise_config_issues()

@@ -1,5 +1,5 @@
 """Airflow DAG: Unity Catalog governance (config/governance.yaml), triggered after each deploy."""
 
-from lakehouse.factory import governance_dag
+from lakehouse.airflow.factory import governance_dag
 
 dag = governance_dag()

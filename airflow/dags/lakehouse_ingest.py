@@ -1,5 +1,5 @@
 """Airflow DAGs: one ingest DAG (Bronze, Silver, DQ gate) per system in config/systems.yaml."""
 
-from lakehouse.factory import ingest_dags
+from lakehouse.airflow.factory import ingest_dags
 
 globals().update(ingest_dags())

@@ -1,5 +1,5 @@
 """Airflow DAG: weekly OPTIMIZE and VACUUM (config/pipelines.yaml)."""
 
-from lakehouse.factory import maintenance_dag
+from lakehouse.airflow.factory import maintenance_dag
 
 dag = maintenance_dag()

@@ -1,5 +1,5 @@
 """Airflow DAG: the RAG knowledge index build (config/pipelines.yaml)."""
 
-from lakehouse.factory import rag_dag
+from lakehouse.airflow.factory import rag_dag
 
 dag = rag_dag()

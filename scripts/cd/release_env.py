@@ -15,8 +15,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from lakehouse import jobs
 from lakehouse.config import load_config
+from lakehouse.core import jobs
+from lakehouse.ops.jobs import upload_wheel
 
 
 def _workspace(env: str) -> str:
@@ -34,14 +35,14 @@ def _workspace(env: str) -> str:
 def _remote(env: str, wheel: Path) -> str:
     config = load_config(env)
     config.raise_for_issues()
-    return jobs.wheel_path(jobs.settings_of(config), wheel.name)
+    return jobs.wheel_path(jobs.databricks_settings(config), wheel.name)
 
 
 def _upload(env: str, wheel: Path) -> str:
     from databricks.sdk import WorkspaceClient
 
     remote = _remote(env, wheel)
-    outcome = jobs.upload_wheel(WorkspaceClient(), wheel, remote)
+    outcome = upload_wheel(WorkspaceClient(), wheel, remote)
     print(f"{remote}: {outcome}", file=sys.stderr)
     return remote
 
@@ -52,7 +53,7 @@ def _verify(env: str, wheel: Path) -> list[str]:
     client = WorkspaceClient()
     remote = _remote(env, wheel)
     problems = []
-    for name in jobs.settings_of(load_config(env)).jobs.model_dump().values():
+    for name in jobs.databricks_settings(load_config(env)).jobs.values():
         found = list(client.jobs.list(name=name, expand_tasks=True))
         if len(found) != 1:
             problems.append(f"job '{name}': {len(found)} job(s) of that name, expected 1")

@@ -288,7 +288,7 @@ LOCAL = "config/variables/local.yaml"
             "variables/local.yaml",
             ["target"],
             "kubernetes",
-            "target: Input should be 'local' or 'databricks' (got 'kubernetes')",
+            "target: unknown target; allowed: local, databricks (got 'kubernetes')",
             id="env-unknown-target",
         ),
         pytest.param(
@@ -314,10 +314,10 @@ LOCAL = "config/variables/local.yaml"
         ),
         pytest.param(
             "variables/local.yaml",
-            ["target"],
-            "databricks",
-            "config/variables/local.yaml: target 'databricks' needs a 'databricks' section (job names)",
-            id="env-databricks-without-jobs",
+            ["local"],
+            None,
+            "local: Input should be a valid dictionary or instance of LocalSettings (got None)",
+            id="env-local-without-its-section",
         ),
         pytest.param(
             "variables/local.yaml",

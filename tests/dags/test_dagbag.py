@@ -75,7 +75,7 @@ def test_a_broken_environment_fails_every_file_with_its_message(config_copy: Con
     assert bag.dag_ids == []
     assert len(bag.import_errors) == len(list(DAGS_FOLDER.glob("*.py")))  # every DAG file
     assert all(
-        "target: Input should be 'local' or 'databricks' (got 'kubernetes')" in m for m in bag.import_errors.values()
+        "target: unknown target; allowed: local, databricks (got 'kubernetes')" in m for m in bag.import_errors.values()
     )
 
 

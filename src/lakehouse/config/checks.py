@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 
 from lakehouse.config.issues import MISSING, ConfigIssue, dotted
 from lakehouse.config.models import (
+    DatabricksEnvironment,
     Entity,
     Environment,
     Governance,
@@ -14,6 +15,7 @@ from lakehouse.config.models import (
     rule_inputs,
     rule_output,
 )
+from lakehouse.resources import sql_dir
 
 
 def check_system(name: str, system: System, file: str) -> Iterator[ConfigIssue]:
@@ -198,8 +200,6 @@ def check_governance(
 ) -> Iterator[ConfigIssue]:
     """Roles named anywhere exist and have a group in the environment; secure views read a Silver
     table and mask its columns with known functions; each function has its SQL file."""
-    from lakehouse.locations import bundled
-
     roles = sorted(governance.roles)
 
     def role(value: str, *key: str | int) -> Iterator[ConfigIssue]:
@@ -210,7 +210,7 @@ def check_governance(
     for zone, by_role in governance.grants.items():
         for name in by_role:
             yield from role(name, "grants", zone, name)
-    functions = bundled(GOVERNANCE_SQL) / "functions"
+    functions = sql_dir() / "governance" / "functions"
     for name in governance.functions:
         if not (functions / f"{name}.sql").is_file():
             yield ConfigIssue(file, dotted(["functions", name]), f"no SQL file {GOVERNANCE_SQL}/functions/{name}.sql")
@@ -241,8 +241,7 @@ def check_governance(
                 yield from role(name, *at, "rows", "every_row", index)
             for name in view.rows.only:
                 yield from role(name, *at, "rows", "only", name)
-    settings = environment.databricks
-    if settings is not None and not (settings.governance_warehouse or settings.gold_warehouse):
+    if isinstance(environment, DatabricksEnvironment) and not environment.databricks.sql_warehouse_for_governance:
         message = "the governance statements need a SQL warehouse: set it, or databricks.gold_warehouse"
         yield ConfigIssue(env_file, "databricks.governance_warehouse", message)
     groups = environment.governance.groups

@@ -16,10 +16,20 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from lakehouse import resources
 from lakehouse.config.checks import check_governance, check_pipelines, check_silver_tables_unique, check_system
 from lakehouse.config.contracts import contract_path, contract_paths, load_contract
-from lakehouse.config.issues import ConfigError, ConfigIssue, display_path, issues_from_validation
-from lakehouse.config.models import Environment, Governance, Identifier, Pipelines, System
+from lakehouse.config.issues import MISSING, ConfigError, ConfigIssue, display_path, issues_from_validation
+from lakehouse.config.models import (
+    ENVIRONMENT_MODELS,
+    DatabricksEnvironment,
+    Environment,
+    Governance,
+    Identifier,
+    LocalEnvironment,
+    Pipelines,
+    System,
+)
 
 ENV_VAR = "LAKEHOUSE_ENV"
 CONFIG_DIR_VAR = "LAKEHOUSE_CONFIG_DIR"
@@ -63,6 +73,21 @@ class LakehouseConfig:
             raise ConfigError(self.environment_issues, f"environment '{self.env_name}' cannot be loaded")
         return self.environment
 
+    def require_local(self, needed_by: str = "this") -> LocalEnvironment:
+        """The environment, which ``needed_by`` needs to be local (its warehouse is a folder here)."""
+        environment = self.require_environment()
+        if not isinstance(environment, LocalEnvironment):
+            raise ValueError(f"{needed_by} needs a local environment; '{self.env_name}' runs on {environment.target}")
+        return environment
+
+    def require_databricks(self, needed_by: str = "this") -> DatabricksEnvironment:
+        environment = self.require_environment()
+        if not isinstance(environment, DatabricksEnvironment):
+            raise ValueError(
+                f"{needed_by} needs a Databricks environment; '{self.env_name}' runs on {environment.target}"
+            )
+        return environment
+
     def require_pipelines(self) -> Pipelines:
         if self.pipelines is None or self.pipeline_issues:
             raise ConfigError(self.pipeline_issues, "Gold, RAG and maintenance pipelines cannot be built")
@@ -82,9 +107,7 @@ def default_config_dir() -> Path:
     configured = os.environ.get(CONFIG_DIR_VAR)
     if configured:
         return Path(configured)
-    from lakehouse.locations import bundled
-
-    return bundled("config")
+    return resources.config_dir()
 
 
 def selected_env() -> str:
@@ -175,7 +198,14 @@ def _load_environment(folder: Path, env_name: str) -> tuple[Environment | None, 
     raw, issues = _read_yaml(path)
     if issues:
         return None, issues
-    environment, issues = _validate(Environment, raw if raw is not None else {}, display_path(path), ())
+    raw = raw if raw is not None else {}
+    target = raw.get("target", MISSING) if isinstance(raw, dict) else MISSING
+    model = ENVIRONMENT_MODELS.get(target) if isinstance(target, str) else None
+    if model is None:
+        allowed = ", ".join(ENVIRONMENT_MODELS)
+        message = "required key is missing" if target is MISSING else "unknown target"
+        return None, [ConfigIssue(display_path(path), "target", f"{message}; allowed: {allowed}", target)]
+    environment, issues = _validate(model, raw, display_path(path), ())
     return environment, issues
 
 

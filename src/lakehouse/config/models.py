@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,7 +29,7 @@ SurrogateKey = Literal["customer_sk", "account_sk", "service_sk", "address_sk", 
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class Schedule(StrictModel):
@@ -505,12 +505,9 @@ class Connections(StrictModel):
     """PagerDuty Events connection whose password is the integration (routing) key."""
 
 
-class DatabricksJobs(StrictModel):
-    bronze_ingest: str
-    silver: str
-    gold: str
-    rag: str
-    maintenance: str
+JobKey = Literal["bronze_ingest", "silver", "gold", "rag", "maintenance"]
+"""The Databricks jobs the stages run in; which stage runs in which is the stage registry's
+(``lakehouse.core.stages``)."""
 
 
 class JobCluster(StrictModel):
@@ -523,8 +520,9 @@ class JobCluster(StrictModel):
 
 
 class DatabricksSettings(StrictModel):
-    jobs: DatabricksJobs
-    job_ids: dict[Literal["bronze_ingest", "silver", "gold", "rag", "maintenance"], int] = Field(default_factory=dict)
+    jobs: dict[JobKey, Annotated[str, StringConstraints(min_length=1)]]
+    """The name of each job in the workspace, by which Airflow finds it."""
+    job_ids: dict[JobKey, int] = Field(default_factory=dict)
     """Optional overrides: a job id here wins over looking the job up by name."""
     cluster: JobCluster
     poll_seconds: int = Field(default=60, ge=1, le=600)
@@ -547,6 +545,24 @@ class DatabricksSettings(StrictModel):
     unset means the ``gold`` job builds them on its job cluster. Smoke checks stay in the job."""
     governance_warehouse: str | None = None
     """SQL warehouse the governance statements run on; unset means ``gold_warehouse``."""
+    bundle_mode: Literal["production"] | None = "production"
+    """The mode of this environment's target in the Databricks Asset Bundle (``infra/databricks.yml``):
+    ``production`` makes the CLI check that the deployment is the shared one; unset leaves the
+    default mode, for an environment engineers also deploy to themselves (dev), and makes the first
+    such environment the bundle's default target."""
+
+    @field_validator("jobs")
+    @classmethod
+    def _every_job_named(cls, value: dict[str, str]) -> dict[str, str]:
+        missing = [key for key in get_args(JobKey) if key not in value]
+        if missing:
+            raise ValueError(f"no name for the job(s) {', '.join(missing)}")
+        return value
+
+    @property
+    def sql_warehouse_for_governance(self) -> str | None:
+        """The SQL warehouse governance statements run on: its own, else Gold's."""
+        return self.governance_warehouse or self.gold_warehouse
 
     @model_validator(mode="after")
     def _one_off_runs_need_a_wheel(self) -> DatabricksSettings:
@@ -747,14 +763,13 @@ class AirflowObjects(StrictModel):
         return self
 
 
-class Environment(StrictModel):
+class EnvironmentBase(StrictModel):
+    """What every environment has, whatever runs its stages."""
+
     description: str = ""
-    target: Literal["local", "databricks"]
     start_date: date
     catalogs: Catalogs
     connections: Connections = Connections()
-    databricks: DatabricksSettings | None = None
-    local: LocalSettings | None = None
     alerts: Alerts = Alerts()
     lineage: Lineage = Lineage()
     sfdc_outbound: SfdcOutbound = SfdcOutbound()
@@ -766,19 +781,40 @@ class Environment(StrictModel):
     retention_days: int = Field(ge=7, le=3650)
     """Delta VACUUM retention; under 7 days breaks time travel and concurrent readers."""
 
+
+class LocalEnvironment(EnvironmentBase):
+    """Stages run in the Airflow task on Spark with Delta Lake; tables are folders of a warehouse."""
+
+    target: Literal["local"]
+    local: LocalSettings
+
+
+class DatabricksEnvironment(EnvironmentBase):
+    """Stages run as Databricks jobs and SQL; tables are Unity Catalog names."""
+
+    target: Literal["databricks"]
+    databricks: DatabricksSettings
+
     @model_validator(mode="after")
-    def _target_settings_present(self) -> Environment:
-        if self.target == "databricks" and self.databricks is None:
-            raise ValueError("target 'databricks' needs a 'databricks' section (job names)")
-        if self.target == "databricks" and self.rag.vector_search_endpoint is None:
+    def _vector_search_configured(self) -> DatabricksEnvironment:
+        if self.rag.vector_search_endpoint is None:
             raise ValueError("target 'databricks' needs 'rag.vector_search_endpoint' and 'rag.embedding_endpoint'")
-        if self.target == "local" and self.local is None:
-            raise ValueError("target 'local' needs a 'local' section (landing_root, warehouse_root)")
         return self
 
     @model_validator(mode="after")
-    def _outbound_credentials_reachable(self) -> Environment:
+    def _outbound_credentials_reachable(self) -> DatabricksEnvironment:
         # A Databricks job has no Airflow connections: it reads the secret from the scope.
-        if self.target == "databricks" and self.sfdc_outbound.enabled and not self.sfdc_outbound.secret_scope:
+        if self.sfdc_outbound.enabled and not self.sfdc_outbound.secret_scope:
             raise ValueError("'sfdc_outbound.connection' on target 'databricks' needs 'sfdc_outbound.secret_scope'")
         return self
+
+
+Environment = Annotated[LocalEnvironment | DatabricksEnvironment, Field(discriminator="target")]
+"""An environment, by its ``target``."""
+
+ENVIRONMENT_MODELS: dict[str, type[LocalEnvironment] | type[DatabricksEnvironment]] = {
+    "local": LocalEnvironment,
+    "databricks": DatabricksEnvironment,
+}
+"""The model of each ``target``; the loader validates a file against its own, so that a problem is
+reported at the key the file has, without the union's tag in between."""

@@ -1,0 +1,279 @@
+"""Airflow as a deployment runs it, on one machine without Docker: PostgreSQL as the metadata
+database, then the api-server, scheduler, dag-processor and triggerer as separate processes.
+
+PostgreSQL comes from the operating system's packages (Debian: ``postgresql``). It refuses to run
+as root, so under root the cluster belongs to the ``postgres`` user and lives in a folder that user
+can reach."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from lakehouse.config import ENV_VAR
+from lakehouse.ops import airflow_objects
+from lakehouse.ops.airflow_api import AirflowApi
+from lakehouse.ops.airflow_home import airflow_environ
+from lakehouse.ops.environment import valid_config
+from lakehouse.resources import base_dir
+
+AIRFLOW_PROCESSES = ("api-server", "scheduler", "dag-processor", "triggerer")
+ADMIN = "admin"
+
+
+class StackError(RuntimeError):
+    """A part of the stack is missing or did not come up; the message says which and where its log is."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def postgres_bin() -> Path:
+    """The folder of ``initdb`` and ``pg_ctl``: on PATH, else Debian's versioned folder."""
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        return Path(on_path).parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3]))
+    if not versions:
+        raise StackError("PostgreSQL server not found (no pg_ctl): install it, e.g. 'apt-get install postgresql'")
+    return versions[-1].parent
+
+
+@dataclass
+class Postgres:
+    """A PostgreSQL cluster of our own on 127.0.0.1, trusting local connections only."""
+
+    folder: Path
+    port: int = field(default_factory=free_port)
+    database: str = "airflow"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg2://airflow@127.0.0.1:{self.port}/{self.database}"
+
+    def _run(self, *command: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        result = subprocess.run([*prefix, *command], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise StackError(f"{' '.join(command[:2])} failed:\n{result.stdout}{result.stderr}")
+
+    def start(self) -> None:
+        bin_dir = postgres_bin()
+        data = self.folder / "data"
+        if os.geteuid() == 0:
+            closed = [p for p in self.folder.resolve().parents if p.exists() and not p.stat().st_mode & 0o001]
+            if closed:
+                raise StackError(f"the postgres user cannot reach {self.folder}: {closed[0]} is not world-searchable")
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.folder.chmod(0o755)
+            shutil.chown(self.folder, "postgres")
+        if not (data / "PG_VERSION").exists():
+            self._run(str(bin_dir / "initdb"), "-D", str(data), "-U", "airflow", "--auth=trust", "-E", "UTF8")
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
+        log = str(self.folder / "postgres.log")
+        self._run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", log, "-o", options, "-w", "start")
+        import psycopg2
+
+        connection = psycopg2.connect(host="127.0.0.1", port=self.port, user="airflow", dbname="postgres")
+        try:
+            connection.autocommit = True  # CREATE DATABASE cannot run in a transaction
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,))
+                if cursor.fetchone() is None:
+                    cursor.execute(f'CREATE DATABASE "{self.database}"')
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        data = self.folder / "data"
+        if (data / "postmaster.pid").exists():
+            self._run(str(postgres_bin() / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+
+
+@dataclass
+class AirflowStack:
+    """The four Airflow processes against a metadata database, each logging to ``home/logs``."""
+
+    home: Path
+    database_url: str
+    environ: Mapping[str, str] = field(default_factory=dict)
+    """Extra environment of every process (the lakehouse environment, connections...)."""
+    port: int = field(default_factory=free_port)
+    password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def process_environ(self) -> dict[str, str]:
+        passwords = self.home / "passwords.json"
+        return airflow_environ(
+            {
+                **os.environ,
+                **self.environ,
+                "AIRFLOW_HOME": str(self.home),
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.database_url,
+                "AIRFLOW__API__BASE_URL": self.url,
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
+                # Shared by the api-server that checks task tokens and the scheduler that issues them.
+                "AIRFLOW__API_AUTH__JWT_SECRET": self._secret("jwt_secret"),
+                "AIRFLOW__API__SECRET_KEY": self._secret("secret_key"),
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+            }
+        )
+
+    def _secret(self, name: str) -> str:
+        path = self.home / f".{name}"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text()
+
+    def start(self, timeout: float = 180.0) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "logs").mkdir(exist_ok=True)
+        (self.home / "passwords.json").write_text(json.dumps({ADMIN: self.password}))
+        environ = self.process_environ()
+        airflow = str(Path(sys.executable).with_name("airflow"))
+        migrate = subprocess.run([airflow, "db", "migrate"], env=environ, capture_output=True, text=True)
+        if migrate.returncode != 0:
+            raise StackError(f"airflow db migrate failed:\n{migrate.stdout[-2000:]}{migrate.stderr[-4000:]}")
+        for name in AIRFLOW_PROCESSES:
+            arguments = ["--host", "127.0.0.1", "--port", str(self.port)] if name == "api-server" else []
+            log = (self.home / "logs" / f"{name}.log").open("ab")
+            self.processes[name] = subprocess.Popen(
+                [airflow, name, *arguments], env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.wait_healthy(timeout)
+
+    @cached_property
+    def api(self) -> AirflowApi:
+        """The REST API as the admin user, e.g. ``stack.api("GET", "/api/v2/dags")``."""
+        return AirflowApi(self.url, ADMIN, self.password)
+
+    def wait_for_dag(self, dag_id: str, timeout: float = 180) -> None:
+        """Until the dag-processor has parsed ``dag_id``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(dag["dag_id"] == dag_id for dag in self.api("GET", "/api/v2/dags?limit=1000")["dags"]):
+                return
+            time.sleep(1)
+        raise StackError(f"{dag_id} was not parsed within {timeout:.0f} s:\n{self.log('dag-processor')[-3000:]}")
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 600) -> tuple[str, dict[str, set[str]]]:
+        """The run's final state and every state each task was seen in, polling twice a second."""
+        seen: dict[str, set[str]] = {}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for ti in self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]:
+                seen.setdefault(ti["task_id"], set()).add(ti["state"])
+            state = self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["state"]
+            if state in ("success", "failed"):
+                return state, seen
+            time.sleep(0.5)
+        raise StackError(f"{dag_id} {run_id} did not finish within {timeout:.0f} s; tasks seen: {seen}")
+
+    def log(self, name: str) -> str:
+        return (self.home / "logs" / f"{name}.log").read_text(errors="replace")
+
+    def wait_healthy(self, timeout: float) -> None:
+        """Until the api-server answers and reports the scheduler, dag-processor and triggerer healthy."""
+        deadline = time.monotonic() + timeout
+        health: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise StackError(f"airflow {name} exited ({process.returncode}):\n{self.log(name)[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v2/monitor/health", timeout=5) as response:
+                    health = json.load(response)
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(1)
+                continue
+            parts = ("metadatabase", "scheduler", "triggerer", "dag_processor")
+            if all((health.get(part) or {}).get("status") == "healthy" for part in parts):
+                return
+            time.sleep(1)
+        raise StackError(f"the Airflow stack was not healthy after {timeout:.0f} s: {health}")
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+
+
+def stack_folder() -> Path:
+    """``.stack/`` in the checkout; under root a folder of ``/var/tmp``, which the postgres user can reach."""
+    root = base_dir()
+    if os.geteuid() != 0:
+        return root / ".stack"
+    return Path("/var/tmp") / f"lakehouse-stack-{hashlib.sha256(str(root).encode()).hexdigest()[:8]}"
+
+
+@contextmanager
+def running_stack(
+    folder: Path, environ: Mapping[str, str] | None = None, port: int | None = None
+) -> Iterator[AirflowStack]:
+    """PostgreSQL and Airflow under ``folder`` (``postgres/``, ``airflow/``), stopped on exit."""
+    folder.mkdir(parents=True, exist_ok=True)
+    postgres = Postgres(folder / "postgres")
+    postgres.start()
+    try:
+        stack = AirflowStack(folder / "airflow", postgres.url, dict(environ or {}), port or free_port())
+        try:
+            stack.start()
+            yield stack
+        finally:
+            stack.stop()
+    finally:
+        postgres.stop()
+
+
+def stack_command(env: str | None, port: int, folder: Path | None) -> int:
+    """``lakehouse stack``: the stack in the foreground, with the environment applied, until Ctrl-C."""
+    config = valid_config(env)
+    folder = folder or stack_folder()
+    print(f"starting PostgreSQL and Airflow under {folder} (environment '{config.env_name}')", flush=True)
+    with running_stack(folder, {ENV_VAR: config.env_name}, port=port) as stack:
+        airflow_objects.apply(
+            airflow_objects.plan(config, stack.api), stack.api, report=lambda line: print(f"  {line}")
+        )
+        print(f"Airflow is up at {stack.url}: user admin, password {stack.password} (in {stack.home}/passwords.json)")
+        print("Ctrl-C stops it; the database and logs stay for the next start.", flush=True)
+        try:
+            while all(process.poll() is None for process in stack.processes.values()):
+                time.sleep(2)
+        except KeyboardInterrupt:
+            print("stopping", flush=True)
+            return 0
+    print("an Airflow process exited; its log is under " + str(folder / "airflow" / "logs"), file=sys.stderr)
+    return 1

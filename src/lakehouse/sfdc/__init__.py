@@ -1,3 +1,0 @@
-"""Salesforce outbound (BLUEPRINT §30): the pure rules of the worker (``outbound``), its HTTP client
-(``client``) and where its credentials come from (``credentials``). The Spark side is
-``spark_jobs.sfdc_outbound``."""

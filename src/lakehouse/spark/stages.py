@@ -1,0 +1,264 @@
+"""Stage runners: config and locations in, the pure transformations of each layer applied."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from databricks.sdk import WorkspaceClient
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from lakehouse.config import LakehouseConfig
+from lakehouse.config.models import Environment, LocalEnvironment
+from lakehouse.core import sql_files
+from lakehouse.core.locations import (
+    LANDING_ROOT_VAR,
+    WAREHOUSE_ROOT_VAR,
+    knowledge_root,
+    landing_root,
+    warehouse_root,
+)
+from lakehouse.core.naming import (
+    TableName,
+    bronze_table,
+    gold_table,
+    knowledge_index,
+    outbound_tables,
+    quarantine_table,
+    silver_table,
+    xref_table,
+)
+from lakehouse.core.rag import vector_search
+from lakehouse.core.rag.documents import load_documents
+from lakehouse.core.rag.embeddings import local_embedder
+from lakehouse.core.rag.redaction import Redactor
+from lakehouse.core.sfdc import credentials
+from lakehouse.core.sfdc.client import SalesforceClient
+from lakehouse.core.silver_versions import as_of
+from lakehouse.core.stages import SmokeCheckFailure
+from lakehouse.resources import sql_dir
+from lakehouse.spark import bronze, delta_io, gold, sfdc_outbound, silver
+from lakehouse.spark.rag import index as rag_index
+from lakehouse.spark.tables import Tables
+
+
+@dataclass(frozen=True)
+class StageContext:
+    config: LakehouseConfig
+    environment: Environment
+    tables: Tables
+    landing: Path
+
+    @classmethod
+    def of(cls, config: LakehouseConfig) -> StageContext:
+        """Local folders for a local environment. A Databricks environment addresses tables by their
+        Unity Catalog names, unless ``LAKEHOUSE_WAREHOUSE_ROOT`` points its stages at a folder (how
+        the tests' workspace emulator runs them)."""
+        environment = config.require_environment()
+        if isinstance(environment, LocalEnvironment):
+            return cls(config, environment, Tables(warehouse_root(environment)), landing_root(environment))
+        folder = os.environ.get(WAREHOUSE_ROOT_VAR)
+        landing = Path(os.environ.get(LANDING_ROOT_VAR) or environment.databricks.landing)
+        tables = Tables(Path(folder)) if folder else Tables(None, environment.databricks.checkpoints)
+        return cls(config, environment, tables, landing)
+
+
+def run_bronze(spark: SparkSession, ctx: StageContext, day: date, *, system: str, entity: str) -> dict[str, Any]:
+    system_name, entity_name = system, entity
+    declared = ctx.config.systems[system_name]
+    model = declared.entities[entity_name]
+    folder = ctx.landing / declared.landing.path.format(system=system_name, entity=entity_name, date=day.isoformat())
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no {system_name}.{entity_name} extract landed for {day}: {folder} does not exist")
+    tables = ctx.tables
+    return bronze.ingest(
+        spark,
+        model,
+        landing_folder=str(folder),
+        bronze_location=tables.location(bronze_table(ctx.environment, system_name, entity_name)),
+        quarantine_location=tables.location(quarantine_table(ctx.environment, system_name)),
+        checkpoint=tables.checkpoint("bronze", system_name, entity_name, day.isoformat()),
+        labels={"system": system_name, "entity": entity_name, "logical_date": day.isoformat()},
+        auto_loader=tables.warehouse is None,  # on Databricks proper, not under the emulator's folder
+    )
+
+
+def run_silver(spark: SparkSession, ctx: StageContext, day: date, *, system: str, entity: str) -> dict[str, Any]:
+    system_name, entity_name = system, entity
+    declared = ctx.config.systems[system_name]
+    model = declared.entities[entity_name]
+    rules = declared.dq_rules_for(entity_name)
+    tables = ctx.tables
+    source = bronze_table(ctx.environment, system_name, entity_name)
+    if not tables.exists(spark, source):
+        raise FileNotFoundError(f"Bronze table {source} does not exist: run the bronze stage for {day} first")
+    rows = tables.read(spark, source).where(F.col("logical_date") == F.lit(day))
+    target_table = silver_table(ctx.environment, system_name, declared, entity_name)
+    result = silver.build(
+        spark,
+        rows,
+        model,
+        rules,
+        day,
+        silver_location=tables.location(target_table),
+        quarantine_location=tables.location(quarantine_table(ctx.environment, system_name)),
+        labels={"system": system_name, "entity": entity_name, "logical_date": day.isoformat()},
+    )
+    # What this date's Gold run reads, however far Silver has moved on by then (lakehouse.core.silver_versions).
+    versions = {str(target_table): tables.version(spark, target_table)}
+    xrefs = {}
+    for xref in model.silver.xrefs:
+        target = xref_table(ctx.environment, xref)
+        gold.run_sql_file(spark, sql_dir() / "silver" / f"{xref.table}.sql", sql_resolver(ctx, day, target))
+        xrefs[str(target)] = tables.read(spark, target).count()
+        versions[str(target)] = tables.version(spark, target)
+    return {**result, "versions": versions, **({"xrefs": xrefs} if xrefs else {})}
+
+
+def sql_resolver(ctx: StageContext, day: date, this: TableName | None = None) -> Callable[[str], str]:
+    return sql_files.resolver(ctx.config, ctx.tables.sql, sql_files.sql_date(day), this)
+
+
+def run_gold(
+    spark: SparkSession, ctx: StageContext, day: date, *, table: str, silver_versions: Mapping[str, int] | None = None
+) -> dict[str, Any]:
+    """Build one Gold table for ``day``, reading each Silver table at its version in ``silver_versions``
+    (that day's, when the run was started by its Silver) or as it is."""
+    table_name, versions = table, silver_versions
+    (declared,) = [t for t in ctx.config.require_pipelines().gold.tables if t.name == table_name]
+    target = gold_table(ctx.environment, declared)
+    parts = sql_files.gold_statements(
+        ctx.config,
+        table_name,
+        ctx.tables.sql,
+        sql_files.sql_date(day),
+        materialise_views=ctx.tables.warehouse is not None,  # Spark without a metastore keeps no views
+        as_of=lambda silver: as_of((versions or {}).get(str(silver))),
+    )
+    gold.run_statements(spark, parts)
+    return {
+        "table": str(target),
+        "rows": spark.sql(f"SELECT count(*) AS n FROM {ctx.tables.sql(target)}").collect()[0]["n"],
+    }
+
+
+def run_smoke_checks(spark: SparkSession, ctx: StageContext, day: date) -> dict[str, Any]:
+    resolve = sql_resolver(ctx, day)
+    folder = sql_dir() / "smoke"
+    counts = {
+        row["table_name"]: int(row["row_count"]) for row in gold.run_sql_file(spark, folder / "row_counts.sql", resolve)
+    }
+    checks = gold.run_sql_file(spark, folder / "orphans.sql", resolve)
+    limit = ctx.config.require_pipelines().gold.smoke_checks.max_orphan_ratio
+    problems = [f"{name} has no rows" for name, count in counts.items() if count == 0]
+    for check in checks:
+        ratio = check["orphans"] / check["checked"] if check["checked"] else 0.0
+        if ratio > limit:
+            problems.append(
+                f"{check['check_name']}: {check['orphans']} of {check['checked']} rows ({ratio:.2%}) have none, "
+                f"at most {limit:.2%} allowed; e.g. {', '.join(check['sample_keys'])}"
+            )
+    if problems:
+        raise SmokeCheckFailure("smoke checks failed:\n  - " + "\n  - ".join(problems))
+    return {
+        "row_counts": counts,
+        "orphans": {
+            check["check_name"]: {"orphans": check["orphans"], "checked": check["checked"]} for check in checks
+        },
+    }
+
+
+def run_sfdc_requests(spark: SparkSession, ctx: StageContext, day: date) -> dict[str, Any]:
+    """Contact upsert requests for ``day`` from the current customer dimension (BLUEPRINT §30.2)."""
+    folder = sql_dir() / "sfdc"
+    resolve = sql_resolver(ctx, day)
+    gold.run_sql_file(spark, folder / "tables.sql", resolve)
+    (merged,) = gold.run_sql_file(spark, folder / "contact_requests.sql", resolve)
+    tables = outbound_tables(ctx.environment)
+    return {"table": str(tables.input), "requests_added": int(merged["num_inserted_rows"])}
+
+
+def run_sfdc_outbound(spark: SparkSession, ctx: StageContext, day: date) -> dict[str, Any]:
+    """Send the pending Contact upsert requests to Salesforce and record each result."""
+    settings = ctx.environment.sfdc_outbound
+    if settings.connection is None:
+        raise ValueError(f"environment '{ctx.config.env_name}' has no sfdc_outbound.connection: outbound is off")
+    gold.run_sql_file(spark, sql_dir() / "sfdc" / "tables.sql", sql_resolver(ctx, day))
+    if settings.secret_scope and ctx.tables.warehouse is None:
+        secrets = credentials.from_secret_scope(settings.connection, settings.secret_scope)
+    else:
+        secrets = credentials.from_airflow(settings.connection)
+    client = SalesforceClient(secrets, settings)
+    tables = outbound_tables(ctx.environment)
+    return {"table": str(tables.output), **sfdc_outbound.run(spark, tables, ctx.tables.location, client, settings)}
+
+
+def run_rag_index(spark: SparkSession, ctx: StageContext, day: date, *, domains: list[str]) -> dict[str, Any]:
+    """Redact, chunk and embed the knowledge documents of ``domains`` into the index."""
+    rag = ctx.config.require_pipelines().rag
+    settings = ctx.environment.rag
+    index = knowledge_index(ctx.environment)
+    root = knowledge_root(ctx.environment, rag)
+    documents = load_documents(root, domains)
+    # A Databricks delta-sync index embeds with its endpoint; locally the packaged model does.
+    embedder = None if settings.embedding_endpoint else local_embedder()
+    result = rag_index.upsert(
+        spark,
+        documents,
+        ctx.tables.location(index),
+        chunking=rag.chunking,
+        redactor=Redactor(rag.identifiers),
+        embedder=embedder,
+        embedding_model=settings.embedding_endpoint or (embedder.name if embedder else ""),
+    )
+    if settings.vector_search_endpoint:
+        result.update(vector_search.sync(WorkspaceClient(), ctx.environment, index))
+    return {"index": str(index), "knowledge_root": str(root), **result}
+
+
+def run_rag_snapshot(spark: SparkSession, ctx: StageContext, day: date) -> dict[str, Any]:
+    """A copy of the index as of ``day`` that can be restored on its own (BLUEPRINT §24.8)."""
+    index = knowledge_index(ctx.environment)
+    if not ctx.tables.exists(spark, index):
+        return {"index": str(index), "snapshot": None, "reason": "the index does not exist yet"}
+    target = ctx.tables.snapshot(index, day.isoformat())
+    writer = ctx.tables.read(spark, index).write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+    delta_io.save(writer, target)
+    return {"index": str(index), "snapshot": target, "chunks": delta_io.read(spark, target).count()}
+
+
+def run_maintenance(
+    spark: SparkSession, ctx: StageContext, day: date, *, scope: str, retention_days: int
+) -> dict[str, Any]:
+    """OPTIMIZE (Z-ordered by the natural key for Silver) and VACUUM every table of a system or of Gold."""
+    targets: list[tuple[TableName, tuple[str, ...]]] = []
+    if scope == "gold":
+        targets = [(gold_table(ctx.environment, t), ()) for t in ctx.config.require_pipelines().gold.tables]
+        if ctx.environment.sfdc_outbound.enabled:
+            outbound = outbound_tables(ctx.environment)
+            targets += [(table, ()) for table in (outbound.input, outbound.output, outbound.history)]
+    else:
+        system = ctx.config.systems[scope]
+        targets.append((quarantine_table(ctx.environment, scope), ()))
+        for entity_name, entity in system.entities.items():
+            targets.append((bronze_table(ctx.environment, scope, entity_name), ()))
+            # Z-order on the first key column: the one MERGEs and point look-ups filter on.
+            targets.append((silver_table(ctx.environment, scope, system, entity_name), entity.natural_key[:1]))
+        targets += [(xref_table(ctx.environment, xref), ()) for xref in system.xrefs]
+    done: dict[str, str] = {}
+    for table, zorder in targets:
+        if not ctx.tables.exists(spark, table):
+            done[str(table)] = "absent"
+            continue
+        name = ctx.tables.sql(table)
+        if spark.sql(f"DESCRIBE DETAIL {name}").collect()[0]["format"] != "delta":
+            continue  # a view
+        spark.sql(f"OPTIMIZE {name}" + (f" ZORDER BY ({', '.join(zorder)})" if zorder else ""))
+        spark.sql(f"VACUUM {name} RETAIN {retention_days * 24} HOURS")
+        done[str(table)] = "optimized" + (f", zorder by {', '.join(zorder)}" if zorder else "") + ", vacuumed"
+    return {"scope": scope, "retention_days": retention_days, "tables": done}

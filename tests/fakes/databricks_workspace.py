@@ -1,0 +1,505 @@
+"""A small stand-in for a Databricks workspace on 127.0.0.1: the subset of the Jobs 2.2 and Files
+REST APIs that the Airflow provider and databricks-sdk call for this project.
+
+What it emulates: jobs list (with the name filter), get, create and reset; run-now and runs submit
+with idempotency tokens; runs get, get-output and cancel; the files API's metadata and upload for the wheel. A run of
+a job whose task is our ``python_wheel_task`` really executes: the stage runs as a subprocess
+(the ``lakehouse-stage`` entry point) with local Spark and path-addressed Delta tables under a folder of the
+test, and moves through PENDING, RUNNING and TERMINATED with SUCCESS, FAILED or CANCELED.
+
+The SQL Statement Execution API (warehouses list; statements execute, get and cancel) runs each
+statement in the Spark session the test hands over, with Unity Catalog names of the given catalogs
+read as the folders the stage runs write (``catalog.schema.table`` under ``LAKEHOUSE_WAREHOUSE_ROOT``)
+and views materialised as tables.
+Statements are accepted with ``wait_timeout`` 0s only, as the provider sends them; results are not
+returned, only states; a statement cancelled while it runs finishes its work first.
+Governance statements (catalogs, schemas, volumes, functions, views, grants, column tags) go to a small
+Unity Catalog (``UnityCatalog``) that keeps what they create and checks what they name exists: the
+parent catalog or schema, a view's source table and functions, a grant's securable and group, a tagged
+column in its table's Delta schema. They finish before the response, as quick DDL does.
+
+What it does not: clusters (none are started; ``new_cluster`` is stored, not used), libraries (the
+wheel is not installed; the checkout's code runs), Unity Catalog (tables are folders), permissions,
+authentication (any token is accepted), pagination beyond one page, task values, repair, run
+queues and concurrency limits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DAY = date(2026, 3, 1)
+"""The business date of the extracts a dev workspace starts with."""
+
+
+@dataclass
+class Run:
+    run_id: int
+    job_id: int | None
+    """None for a one-off run (runs/submit)."""
+    name: str
+    parameters: dict[str, str]
+    state: str = "PENDING"
+    result: str | None = None
+    message: str = ""
+    output: str = ""
+    error: str = ""
+    process: subprocess.Popen[bytes] | None = None
+    started: float = field(default_factory=time.time)
+
+
+@dataclass
+class UnityCatalog:
+    """Securables the governance statements create, and who was granted what on them."""
+
+    groups: set[str] = field(default_factory=set)
+    """Account groups a grant may name."""
+    catalogs: set[str] = field(default_factory=set)
+    schemas: set[str] = field(default_factory=set)
+    volumes: set[str] = field(default_factory=set)
+    functions: dict[str, str] = field(default_factory=dict)
+    views: dict[str, str] = field(default_factory=dict)
+    grants: set[tuple[str, str, str]] = field(default_factory=set)
+    """(privilege, securable, group)"""
+    tags: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+
+    STATEMENTS = (
+        ("catalog", r"CREATE CATALOG IF NOT EXISTS (\w+)(?: COMMENT '[^']*')?"),
+        ("schema", r"CREATE SCHEMA IF NOT EXISTS (\w+\.\w+)"),
+        ("volume", r"CREATE VOLUME IF NOT EXISTS (\w+\.\w+\.\w+)"),
+        ("function", r"CREATE OR REPLACE FUNCTION (\w+\.\w+\.\w+)\(.*"),
+        ("view", r"CREATE OR REPLACE VIEW (\w+\.\w+\.\w+)\s.*"),
+        ("grant", r"GRANT ([A-Z ,]+) ON (CATALOG|SCHEMA|TABLE) ([\w.]+) TO `([^`]+)`"),
+        ("tags", r"ALTER TABLE (\w+\.\w+\.\w+) ALTER COLUMN (\w+) SET TAGS \((.*)\)"),
+    )
+
+    def kind(self, text: str) -> tuple[str, re.Match[str]] | None:
+        """The governance statement ``text`` is, if it is one. A view belongs here only in a schema
+        these statements created: Gold's views run in Spark."""
+        for kind, pattern in self.STATEMENTS:
+            match = re.fullmatch(pattern, text, flags=re.DOTALL)
+            if match and (kind != "view" or match.group(1).rsplit(".", 1)[0] in self.schemas):
+                return kind, match
+        return None
+
+    def execute(self, kind: str, match: re.Match[str], table_columns: Any) -> None:
+        """Apply one statement; ``table_columns(name)`` is a table's columns, or None if it does not exist."""
+
+        def parent(name: str, existing: set[str], what: str) -> None:
+            if name.rsplit(".", 1)[0] not in existing:
+                raise LookupError(f"{what} {name.rsplit('.', 1)[0]} does not exist")
+
+        name = match.group(1)
+        if kind == "catalog":
+            self.catalogs.add(name)
+        elif kind == "schema":
+            parent(name, self.catalogs, "catalog")
+            self.schemas.add(name)
+        elif kind == "volume":
+            parent(name, self.schemas, "schema")
+            self.volumes.add(name)
+        elif kind == "function":
+            parent(name, self.schemas, "schema")
+            self.functions[name] = match.group(0)
+        elif kind == "view":
+            parent(name, self.schemas, "schema")
+            for function in re.findall(r"(\w+\.\w+\.\w+)\(", match.group(0)):
+                if function not in self.functions:
+                    raise LookupError(f"function {function} does not exist")
+            for source in re.findall(r"FROM (\w+\.\w+\.\w+)", match.group(0)):
+                if table_columns(source) is None:
+                    raise LookupError(f"table {source} does not exist")
+            self.views[name] = match.group(0)
+        elif kind == "grant":
+            privileges, securable, target, group = match.groups()
+            existing = {"CATALOG": self.catalogs, "SCHEMA": self.schemas, "TABLE": set(self.views)}[securable]
+            if target not in existing and (securable != "TABLE" or table_columns(target) is None):
+                raise LookupError(f"{securable.lower()} {target} does not exist")
+            if group not in self.groups:
+                raise LookupError(f"principal {group} does not exist")
+            self.grants |= {(p.strip(), f"{securable} {target}", group) for p in privileges.split(",")}
+        else:
+            column = match.group(2)
+            columns = table_columns(name)
+            if columns is None:
+                raise LookupError(f"table {name} does not exist")
+            if column not in columns:
+                raise LookupError(f"column {column} is not a column of {name}")
+            pairs = re.findall(r"'([^']*)' = '([^']*)'", match.group(3))
+            self.tags.setdefault((name, column), {}).update(pairs)
+
+    def state(self) -> tuple[Any, ...]:
+        return (
+            sorted(self.catalogs),
+            sorted(self.schemas),
+            sorted(self.volumes),
+            dict(self.functions),
+            dict(self.views),
+            sorted(self.grants),
+            {key: dict(value) for key, value in self.tags.items()},
+        )
+
+
+@dataclass
+class Statement:
+    statement_id: str
+    text: str
+    warehouse_id: str
+    state: str = "PENDING"
+    error: dict[str, str] = field(default_factory=dict)
+
+
+class Workspace:
+    """The emulator's state, and the server that serves it."""
+
+    def __init__(self, environ: dict[str, str], run_delay: float = 0.0) -> None:
+        self.environ = environ
+        self.run_delay = run_delay
+        """Seconds a run stays PENDING: room for a test to defer or kill the task first."""
+        self.jobs: dict[int, dict[str, Any]] = {}
+        self.runs: dict[int, Run] = {}
+        self.tokens: dict[str, int] = {}
+        self.files: dict[str, bytes] = {}
+        self.root: Path | None = None
+        """The test's folder of landing files and tables, when it has one."""
+        self.calls: list[tuple[str, str]] = []
+        self.warehouses: dict[str, str] = {}
+        """SQL warehouses, id to name."""
+        self.statements: dict[str, Statement] = {}
+        self.spark: Any = None
+        """The Spark session SQL statements run in; the test sets it."""
+        self.catalogs: set[str] = set()
+        """Catalogs whose three-part names statements read as folders under the warehouse root."""
+        self.unity_catalog = UnityCatalog()
+        self._ids = iter(range(1001, 10**9))
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Workspace:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        for run in self.runs.values():
+            if run.process and run.process.poll() is None:
+                run.process.kill()
+
+    def next_id(self) -> int:
+        with self._lock:
+            return next(self._ids)
+
+    # --- SQL statements ---------------------------------------------------------------------------
+
+    def execute_statement(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("wait_timeout") != "0s":
+            raise ValueError("only asynchronous statements (wait_timeout 0s) are emulated")
+        statement = Statement(f"stmt-{self.next_id()}", body["statement"], body["warehouse_id"])
+        self.statements[statement.statement_id] = statement
+        governance = self.unity_catalog.kind(statement.text)
+        if governance is not None:
+            try:
+                self.unity_catalog.execute(*governance, self._table_columns)
+            except LookupError as error:
+                statement.state, statement.error = "FAILED", {"error_code": "NOT_FOUND", "message": str(error)}
+            else:
+                statement.state = "SUCCEEDED"
+            return self.statement_json(statement)
+        threading.Thread(target=self._execute_statement, args=(statement,), daemon=True).start()
+        return self.statement_json(statement)
+
+    def _execute_statement(self, statement: Statement) -> None:
+        time.sleep(self.run_delay)
+        if statement.state != "PENDING":
+            return  # cancelled while pending
+        statement.state = "RUNNING"
+        root = self.environ["LAKEHOUSE_WAREHOUSE_ROOT"]
+
+        def folder(match: re.Match[str]) -> str:
+            catalog, schema, table = match.groups()
+            return f"delta.`{root}/{catalog}/{schema}/{table}`" if catalog in self.catalogs else match.group(0)
+
+        # Spark without a metastore keeps no views between sessions: a view is materialised instead.
+        text = re.sub(r"CREATE OR REPLACE VIEW (\S+) AS", r"CREATE OR REPLACE TABLE \1 USING DELTA AS", statement.text)
+        try:
+            self.spark.sql(re.sub(r"\b(\w+)\.(\w+)\.(\w+)\b", folder, text)).collect()
+        except Exception as error:
+            statement.state = "FAILED"
+            statement.error = {"error_code": "BAD_REQUEST", "message": str(error).splitlines()[0]}
+        else:
+            if statement.state != "CANCELED":
+                statement.state = "SUCCEEDED"
+
+    def _table_columns(self, name: str) -> list[str] | None:
+        catalog, schema, table = name.split(".")
+        folder = Path(self.environ["LAKEHOUSE_WAREHOUSE_ROOT"]) / catalog / schema / table
+        if not (folder / "_delta_log").is_dir():
+            return None
+        return list(self.spark.read.format("delta").load(str(folder)).columns)
+
+    def statement_json(self, statement: Statement) -> dict[str, Any]:
+        status: dict[str, Any] = {"state": statement.state}
+        if statement.error:
+            status["error"] = statement.error
+        return {"statement_id": statement.statement_id, "status": status}
+
+    # --- runs ---------------------------------------------------------------------------------
+
+    def run_now(self, body: dict[str, Any]) -> dict[str, Any]:
+        token = body.get("idempotency_token")
+        if token and token in self.tokens:
+            return {"run_id": self.tokens[token]}
+        job_id = int(body["job_id"])
+        settings = self.jobs[job_id]
+        defaults = {p["name"]: str(p.get("default", "")) for p in settings.get("parameters", [])}
+        return self._start(
+            Run(self.next_id(), job_id, settings.get("name", ""), {**defaults, **body.get("job_parameters", {})}), token
+        )
+
+    def submit(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A one-off run: the stage's parameters are the wheel task's named parameters."""
+        token = body.get("idempotency_token")
+        if token and token in self.tokens:
+            return {"run_id": self.tokens[token]}
+        (task,) = body["tasks"]
+        parameters = {k: str(v) for k, v in task["python_wheel_task"]["named_parameters"].items()}
+        return self._start(Run(self.next_id(), None, body.get("run_name", ""), parameters), token)
+
+    def _start(self, run: Run, token: str | None) -> dict[str, Any]:
+        self.runs[run.run_id] = run
+        if token:
+            self.tokens[token] = run.run_id
+        threading.Thread(target=self._execute, args=(run,), daemon=True).start()
+        return {"run_id": run.run_id, "number_in_job": run.run_id}
+
+    def _execute(self, run: Run) -> None:
+        time.sleep(self.run_delay)
+        if run.state != "PENDING":
+            return  # cancelled while pending
+        # What the job's python_wheel_task does: the lakehouse-stage entry point with named parameters.
+        entry = "import sys; from lakehouse.spark.main import wheel_main; sys.exit(wheel_main())"
+        command = [sys.executable, "-c", entry, *(f"--{k}={v}" for k, v in run.parameters.items())]
+        run.state = "RUNNING"
+        run.process = subprocess.Popen(
+            command, cwd=ROOT, env=self.environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        out, err = run.process.communicate()
+        if run.state == "TERMINATING":
+            run.state, run.result, run.message = "TERMINATED", "CANCELED", "Run cancelled by the user."
+            return
+        run.output, run.error = out.decode(), err.decode()
+        if run.process.returncode == 0:
+            run.state, run.result = "TERMINATED", "SUCCESS"
+        else:
+            last = [line for line in run.error.splitlines() if line.strip()][-1:] or ["exit code"]
+            run.state, run.result, run.message = "TERMINATED", "FAILED", f"Task stage failed: {last[0]}"
+
+    def run_json(self, run: Run) -> dict[str, Any]:
+        life_cycle = {"PENDING": "PENDING", "RUNNING": "RUNNING", "TERMINATING": "TERMINATING"}
+        state: dict[str, Any] = {"life_cycle_state": life_cycle.get(run.state, "TERMINATED")}
+        if run.result:
+            state["result_state"] = run.result
+        state["state_message"] = run.message
+        status: dict[str, Any] = {"state": "TERMINATED" if run.state == "TERMINATED" else run.state}
+        if run.result:
+            status["termination_details"] = {"code": run.result}
+        page = f"#job/{run.job_id}/run/{run.run_id}" if run.job_id else f"#run/{run.run_id}"
+        return {
+            "job_id": run.job_id,
+            "run_id": run.run_id,
+            "run_name": run.name,
+            "run_page_url": f"{self.url}/{page}",
+            "state": state,
+            "status": status,
+            "tasks": [{"run_id": run.run_id, "task_key": "stage", "state": state}],
+            "job_parameters": [{"name": k, "value": v} for k, v in run.parameters.items()],
+            "start_time": int(run.started * 1000),
+        }
+
+    def cancel(self, run_id: int) -> None:
+        run = self.runs[run_id]
+        if run.state == "PENDING":
+            run.state, run.result, run.message = "TERMINATED", "CANCELED", "Run cancelled by the user."
+        elif run.state == "RUNNING":
+            run.state = "TERMINATING"
+            if run.process:
+                run.process.terminate()
+
+
+def _handler(workspace: Workspace) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _reply(self, status: int, body: dict[str, Any] | None = None) -> None:
+            data = json.dumps(body or {}).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _missing(self, what: str) -> None:
+            self._reply(404, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": f"{what} does not exist."})
+
+        def _body(self) -> dict[str, Any]:
+            length = int(self.headers.get("Content-Length") or 0)
+            return json.loads(self.rfile.read(length) or b"{}")
+
+        def do_HEAD(self) -> None:
+            path = unquote(urlparse(self.path).path)
+            workspace.calls.append(("HEAD", path))
+            name = path.removeprefix("/api/2.0/fs/files")
+            self.send_response(200 if name in workspace.files else 404)
+            self.send_header("Content-Length", str(len(workspace.files.get(name, b""))))
+            self.end_headers()
+
+        def do_PUT(self) -> None:
+            path = unquote(urlparse(self.path).path)
+            workspace.calls.append(("PUT", path))
+            name = path.removeprefix("/api/2.0/fs/files")
+            length = int(self.headers.get("Content-Length") or 0)
+            workspace.files[name] = self.rfile.read(length)
+            self._reply(204)
+
+        def do_GET(self) -> None:
+            url = urlparse(self.path)
+            # The provider's async hook (the trigger's) sends GET parameters as a JSON body, as Databricks allows.
+            query = {**self._body(), **{key: values[0] for key, values in parse_qs(url.query).items()}}
+            workspace.calls.append(("GET", url.path))
+            if url.path == "/api/2.2/jobs/list":
+                name = query.get("name")
+                jobs = [
+                    {"job_id": job_id, "settings": settings}
+                    for job_id, settings in workspace.jobs.items()
+                    if name is None or settings.get("name") == name
+                ]
+                self._reply(200, {"jobs": jobs, "has_more": False})
+            elif url.path == "/api/2.2/jobs/get":
+                job_id = int(query["job_id"])
+                if job_id not in workspace.jobs:
+                    return self._missing(f"Job {job_id}")
+                self._reply(200, {"job_id": job_id, "settings": workspace.jobs[job_id]})
+            elif url.path == "/api/2.0/sql/warehouses":
+                warehouses = workspace.warehouses.items()
+                self._reply(200, {"warehouses": [{"id": id_, "name": name} for id_, name in warehouses]})
+            elif url.path.startswith("/api/2.0/sql/statements/"):
+                statement = workspace.statements.get(url.path.rsplit("/", 1)[1])
+                if statement is None:
+                    return self._missing(f"Statement {url.path}")
+                self._reply(200, workspace.statement_json(statement))
+            elif url.path in ("/api/2.2/jobs/runs/get", "/api/2.2/jobs/runs/get-output"):
+                run = workspace.runs.get(int(query["run_id"]))
+                if run is None:
+                    return self._missing(f"Run {query['run_id']}")
+                body = workspace.run_json(run)
+                if url.path.endswith("get-output"):
+                    body = {"metadata": body, "logs": run.output[-5000:]}
+                    if run.result == "FAILED":
+                        body["error"] = run.message
+                        body["error_trace"] = run.error[-5000:]
+                self._reply(200, body)
+            else:
+                self._missing(url.path)
+
+        def do_POST(self) -> None:
+            path = urlparse(self.path).path
+            body = self._body()
+            workspace.calls.append(("POST", path))
+            if path == "/api/2.2/jobs/create":
+                job_id = workspace.next_id()
+                workspace.jobs[job_id] = body
+                self._reply(200, {"job_id": job_id})
+            elif path == "/api/2.2/jobs/reset":
+                job_id = int(body["job_id"])
+                if job_id not in workspace.jobs:
+                    return self._missing(f"Job {job_id}")
+                workspace.jobs[job_id] = body["new_settings"]
+                self._reply(200)
+            elif path == "/api/2.2/jobs/run-now":
+                if int(body.get("job_id", 0)) not in workspace.jobs:
+                    return self._missing(f"Job {body.get('job_id')}")
+                self._reply(200, workspace.run_now(body))
+            elif path == "/api/2.0/sql/statements":
+                if body.get("warehouse_id") not in workspace.warehouses:
+                    return self._missing(f"Warehouse {body.get('warehouse_id')}")
+                self._reply(200, workspace.execute_statement(body))
+            elif path.startswith("/api/2.0/sql/statements/") and path.endswith("/cancel"):
+                statement = workspace.statements.get(path.split("/")[-2])
+                if statement is None:
+                    return self._missing(f"Statement {path}")
+                if statement.state in ("PENDING", "RUNNING"):
+                    statement.state = "CANCELED"
+                self._reply(200)
+            elif path == "/api/2.2/jobs/runs/submit":
+                self._reply(200, workspace.submit(body))
+            elif path == "/api/2.2/jobs/runs/cancel":
+                if int(body["run_id"]) not in workspace.runs:
+                    return self._missing(f"Run {body['run_id']}")
+                workspace.cancel(int(body["run_id"]))
+                self._reply(200)
+            else:
+                self._missing(path)
+
+    return Handler
+
+
+@contextmanager
+def dev_workspace(root: Path, spark: Any) -> Iterator[tuple[Workspace, dict[str, str]]]:
+    """A workspace for the dev environment in ``root``: a copy of the config that polls every second
+    instead of every minute and retries once at once, 500 customers' extracts for ``DAY``, the jobs
+    deployed and a SQL warehouse for Gold. Yields it with the variables that point the lakehouse and
+    Airflow at it."""
+    from databricks.sdk import WorkspaceClient
+
+    from lakehouse.config import load_config
+    from lakehouse.core.jobs import job_definitions
+    from lakehouse.ops import jobs
+    from lakehouse.ops.demo_data import write_demo_data
+
+    shutil.copytree(ROOT / "config", root / "config")
+    dev = yaml.safe_load((root / "config" / "variables" / "dev.yaml").read_text())
+    dev["databricks"]["poll_seconds"] = 1
+    dev["retries"] = {"retries": 1, "retry_delay": "PT1S", "exponential_backoff": 0, "max_retry_delay": "PT1S"}
+    (root / "config" / "variables" / "dev.yaml").write_text(yaml.safe_dump(dev, sort_keys=False))
+    config = load_config("dev", root / "config")
+    write_demo_data(dict(config.systems), root / "landing", 500, 21, DAY)
+    lakehouse_environ = {"LAKEHOUSE_CONFIG_DIR": str(root / "config"), "LAKEHOUSE_ENV": "dev"}
+    stage_environ = {
+        **os.environ,
+        **lakehouse_environ,
+        "LAKEHOUSE_WAREHOUSE_ROOT": str(root / "warehouse"),
+        "LAKEHOUSE_LANDING_ROOT": str(root / "landing"),
+    }
+    with Workspace(stage_environ) as emulator:
+        host, port = emulator.url.removeprefix("http://").split(":")
+        connection = {"conn_type": "databricks", "host": host, "port": int(port), "schema": "http"}
+        client = WorkspaceClient(host=emulator.url, token="dapi-emulator", auth_type="pat")
+        settings = config.require_databricks().databricks
+        jobs.apply(client, jobs.plan(client, job_definitions("dev", settings, "/Volumes/w.whl")))
+        emulator.root = root
+        emulator.spark = spark
+        emulator.catalogs = set(config.require_environment().catalogs.model_dump().values())
+        emulator.warehouses = {"wh-gold": "lakehouse-dev-gold-sql"}
+        connection_json = json.dumps({**connection, "password": "dapi-emulator"})
+        yield emulator, {**lakehouse_environ, "AIRFLOW_CONN_DATABRICKS_DEFAULT": connection_json}
