@@ -8,7 +8,7 @@ passages; its reciprocal rank is 1 / the rank of the first passage from a releva
 
     .venv/bin/python benchmarks/rag_eval.py [--k 5] [--runs 5]
 
-Goal (BLUEPRINT §21): hit ratio at k=5 of at least 0.9.
+Goal: hit ratio at k=5 of at least 0.9.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ SFDC_SCHEMA = "sfdc"
 
 @dataclass(frozen=True)
 class OutboundTables:
-    """The Salesforce outbound tables of BLUEPRINT §30.1, in the Gold catalog."""
+    """The Salesforce outbound tables (docs/outbound.md), in the Gold catalog."""
 
     input: TableName
     """One row per upsert request, written by the Gold DAG."""

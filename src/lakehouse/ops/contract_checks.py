@@ -1,4 +1,4 @@
-"""Change control of the data contracts (BLUEPRINT §24.2, §24.5): a change that breaks consumers
+"""Change control of the data contracts (docs/data-quality.md): a change that breaks consumers
 needs a new major version, and the sample payloads beside each contract must validate.
 
 ``lakehouse contracts check`` compares each contract with its version at a git revision (the main

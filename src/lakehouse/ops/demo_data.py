@@ -1,4 +1,5 @@
-"""Demo landing data for the five source systems, in the layout and formats of SOURCES.md.
+"""Demo landing data for the five source systems, in the landing layout of ``config/systems.yaml`` and
+the formats of the contracts.
 
 The systems agree with each other (the same customers, accounts, services and addresses), a known
 number of defects is planted in each file, and the second day is a delta with changed customers so
@@ -118,7 +119,7 @@ CHANNELS = ["phone", "chat", "email", "store"]
 
 DEFECT_RATE = 0.004
 """Share of rows that carry each kind of planted defect: every table stays above the 99 % DQ pass
-rate of BLUEPRINT §21. The first day's files carry at least one of each kind."""
+rate of ``config/systems.yaml``. The first day's files carry at least one of each kind."""
 
 
 @dataclass

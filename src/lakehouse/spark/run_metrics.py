@@ -1,5 +1,5 @@
-"""The observability table: one row per stage run, appended by the stage itself (BLUEPRINT §18,
-§24.4): what it read and wrote, what it quarantined and why, its DQ results, how fresh its
+"""The observability table: one row per stage run, appended by the stage itself
+(docs/data-quality.md): what it read and wrote, what it quarantined and why, its DQ results, how fresh its
 source was and how long it took. The health report reads it.
 
 ``row`` is pure (a stage's result in, a row out); ``append`` writes it."""

@@ -125,7 +125,7 @@ def test_routing_words_pick_a_domain_and_an_explicit_domain_restricts(search: Lo
 
 
 def test_the_labelled_questions_meet_the_hit_ratio_goal(search: LocalSearch) -> None:
-    """BLUEPRINT §21: retrieval hit ratio at least 0.9 at k=5 (benchmarks/rag_eval.py reports MRR too)."""
+    """The goal: retrieval hit ratio at least 0.9 at k=5 (benchmarks/rag_eval.py reports MRR too)."""
     questions = QUESTIONS["questions"]
     assert len(questions) >= 40
     hits = sum(

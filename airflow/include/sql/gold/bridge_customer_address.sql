@@ -1,4 +1,4 @@
--- Customer ↔ address bridge (BLUEPRINT §29.5) from the CMDM party-address links.
+-- Customer ↔ address bridge from the CMDM party-address links.
 CREATE TABLE IF NOT EXISTS {{ this }} (
   customer_sk STRING, address_sk STRING, prty_id STRING, amdm_addr_id STRING,
   valid_from DATE, valid_to DATE, is_current BOOLEAN

@@ -1,4 +1,4 @@
--- Case metrics (BLUEPRINT §8, §25): volumes, SLA breach percentage and reopen rate per type and
+-- Case metrics: volumes, SLA breach percentage and reopen rate per type and
 -- channel, as of the logical date. Rebuilt whole each run.
 CREATE TABLE IF NOT EXISTS {{ this }} (
   case_type STRING, channel STRING, cases BIGINT, open_cases BIGINT, sla_breached BIGINT,

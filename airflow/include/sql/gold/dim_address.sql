@@ -1,4 +1,4 @@
--- Address dimension (BLUEPRINT §29.2); updated only when the standardised address changed.
+-- Address dimension; updated only when the standardised address changed.
 CREATE TABLE IF NOT EXISTS {{ this }} (
   address_sk STRING, amdm_addr_id STRING, addr_line_1_txt STRING, addr_line_2_txt STRING, sbrb_nm STRING,
   state STRING, postcode STRING, full_address STRING, gcc_cd STRING, gcc_nm STRING, mb_cd STRING,

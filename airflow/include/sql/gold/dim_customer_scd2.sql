@@ -1,4 +1,4 @@
--- Customer dimension with SCD2 history (BLUEPRINT §29.1, SOURCES "Gold keys").
+-- Customer dimension with SCD2 history; customer_sk is sha2(prty_id, 256), as in every Gold table.
 -- A version starts at the updated_ts of the CMDM record that created it, so history does not depend
 -- on when the pipeline ran. A change of name, email or phone (nulls equal to nulls) closes the
 -- current row at the new version's effective_from and inserts the new version in the same MERGE.

@@ -1,4 +1,4 @@
--- Case fact (BLUEPRINT §29.4), one row per case with its latest state.
+-- Case fact, one row per case with its latest state.
 CREATE TABLE IF NOT EXISTS {{ this }} (
   case_sk STRING, case_id STRING, case_type STRING, status STRING, channel STRING,
   customer_sk STRING, prty_id STRING, service_sk STRING, serv_id STRING, account_sk STRING, acct_id STRING,

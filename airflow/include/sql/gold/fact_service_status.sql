@@ -1,4 +1,4 @@
--- Service status fact (BLUEPRINT §29.3): one row per service, status and start date; a service whose
+-- Service status fact: one row per service, status and start date; a service whose
 -- status changes gets a new row, and is_current marks the status it has now.
 CREATE TABLE IF NOT EXISTS {{ this }} (
   service_sk STRING, serv_id STRING, account_sk STRING, acct_id STRING, customer_sk STRING, prty_id STRING,

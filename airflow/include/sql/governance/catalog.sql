@@ -1,2 +1,2 @@
--- A zone of BLUEPRINT §4, named per environment (variables/<env>.yaml, catalogs).
+-- A zone (bronze, silver, gold, ai: docs/governance.md), named per environment (variables/<env>.yaml, catalogs).
 CREATE CATALOG IF NOT EXISTS {{ catalog }} COMMENT {{ comment }};

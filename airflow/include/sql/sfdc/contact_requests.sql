@@ -1,4 +1,4 @@
--- Contact upsert requests (BLUEPRINT §30.2) from the current rows of the customer dimension, with
+-- Contact upsert requests (docs/outbound.md) from the current rows of the customer dimension, with
 -- the customer's current mailing address (bridge_customer_address → dim_address; of several current
 -- links, the latest valid_from). A contact gets a request only when its payload differs from that of
 -- its latest request: a re-run of the date adds nothing, an unchanged contact is not sent again, and

@@ -1,4 +1,4 @@
--- Salesforce outbound tables (BLUEPRINT §30.1). The payload is VARIANT (Delta's variantType table
+-- Salesforce outbound tables (docs/outbound.md). The payload is VARIANT (Delta's variantType table
 -- feature: Delta 4 locally, Databricks Runtime 15.3+ and SQL warehouses); payload_hash is the SHA-256
 -- of the JSON text it was parsed from, as a variant cannot be compared.
 CREATE TABLE IF NOT EXISTS {{ sfdc.outbound_input }} (

@@ -1,4 +1,4 @@
--- SFDC contact <-> CMDM customer <-> account cross-reference with history (BLUEPRINT §28 contact_map).
+-- SFDC contact <-> CMDM customer <-> account cross-reference with history.
 -- A version is valid from the last_modified_ts of the contact record that created it; a change of the
 -- customer, the account or the primary flag closes the open version there and opens a new one in the
 -- same MERGE. Name or email changes are not mapping changes and leave the XREF alone.

@@ -1,4 +1,4 @@
--- BLUEPRINT §33: referential integrity. One row per check: how many rows it looked at, how many of
+-- Smoke check: referential integrity. One row per check: how many rows it looked at, how many of
 -- them have no parent, and up to ten of their keys.
 SELECT 'fact_case.prty_id has a current customer' AS check_name, count(*) AS checked,
        count_if(dc.customer_id IS NULL) AS orphans,

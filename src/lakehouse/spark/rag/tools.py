@@ -1,4 +1,4 @@
-"""Tools an agent can call (BLUEPRINT §16): the guarded retriever, and read-only SQL over the Gold
+"""Tools an agent can call (docs/rag.md): the guarded retriever, and read-only SQL over the Gold
 tables that config allows. Each tool carries the JSON-schema spec a function-calling model needs."""
 
 from __future__ import annotations
