@@ -91,84 +91,110 @@ class SilverTarget(StrictModel):
     ``airflow/include/sql/silver/<table>.sql``, after the Silver MERGE."""
 
 
-class TrimUpper(StrictModel):
+RuleKey = tuple[str | int, ...]
+"""Where a value sits inside a rule (``("columns", 1)``), for pointing a problem at what the user wrote."""
+
+
+class OneColumnRule(StrictModel):
+    """A rule that rewrites one column in place."""
+
+    column: Identifier
+    """The column the rule rewrites."""
+
+    def inputs(self) -> list[tuple[RuleKey, str]]:
+        """The columns the rule reads, each with its key inside the rule."""
+        return [(("column",), self.column)]
+
+    @property
+    def output(self) -> str | None:
+        """A column the rule adds to the Silver table, if any."""
+        return None
+
+
+class ManyColumnRule(StrictModel):
+    """A rule that derives a new column from several."""
+
+    columns: tuple[Identifier, ...] = Field(min_length=1)
+    """The columns it reads, in order."""
+    target: Identifier
+    """The column it adds."""
+
+    def inputs(self) -> list[tuple[RuleKey, str]]:
+        return [(("columns", index), column) for index, column in enumerate(self.columns)]
+
+    @property
+    def output(self) -> str | None:
+        return self.target
+
+
+class TrimUpper(OneColumnRule):
+    """Trims the value and upper-cases it."""
+
     rule: Literal["trim_upper"]
-    column: Identifier
 
 
-class PadDigits(StrictModel):
+class PadDigits(OneColumnRule):
+    """Left-pads a short run of digits with zeros to ``width``; any other value stays as it came, so a
+    DQ rule can reject it."""
+
     rule: Literal["pad_digits"]
-    column: Identifier
     width: int = Field(ge=1, le=32)
     target: Identifier | None = None
+    """Write the padded value here instead of rewriting ``column``."""
+
+    @property
+    def output(self) -> str | None:
+        return self.target
 
 
-class NormaliseEmail(StrictModel):
+class NormaliseEmail(OneColumnRule):
+    """Trims and lower-cases an email address."""
+
     rule: Literal["normalise_email"]
-    column: Identifier
 
 
-class NormalisePhone(StrictModel):
+class NormalisePhone(OneColumnRule):
+    """Writes an Australian phone number in E.164 (``0412 345 678`` → ``+61412345678``); other values
+    are trimmed and kept as given."""
+
     rule: Literal["normalise_phone"]
-    column: Identifier
     country: Literal["AU"] = "AU"
 
 
-class NormaliseEnum(StrictModel):
+class NormaliseEnum(OneColumnRule):
+    """Trims and upper-cases a code; optionally turns runs of spaces and dashes into one underscore."""
+
     rule: Literal["normalise_enum"]
-    column: Identifier
     separators_to_underscore: bool = False
 
 
-class LatestPerKey(StrictModel):
-    """Survivorship: per natural key the row with the latest ``order_by`` wins, then later file and line."""
+class ConcatColumns(ManyColumnRule):
+    """Joins the trimmed, non-empty values of ``columns`` with ``separator``."""
 
-    rule: Literal["latest_per_key"]
-    order_by: Identifier
-
-
-class ConcatColumns(StrictModel):
     rule: Literal["concat"]
     columns: tuple[Identifier, ...] = Field(min_length=2)
-    target: Identifier
     separator: str = " "
 
 
-class HashColumns(StrictModel):
+class HashColumns(ManyColumnRule):
+    """The SHA-256 of the ``|``-joined values of ``columns`` (a null as the empty string)."""
+
     rule: Literal["sha256"]
-    columns: tuple[Identifier, ...] = Field(min_length=1)
-    target: Identifier
 
 
 SilverRule = Annotated[
-    TrimUpper
-    | PadDigits
-    | NormaliseEmail
-    | NormalisePhone
-    | NormaliseEnum
-    | LatestPerKey
-    | ConcatColumns
-    | HashColumns,
+    TrimUpper | PadDigits | NormaliseEmail | NormalisePhone | NormaliseEnum | ConcatColumns | HashColumns,
     Field(discriminator="rule"),
 ]
+"""A Silver rule, by its ``rule``. ``lakehouse.spark.silver_rules`` applies each kind."""
 
 
-def rule_inputs(rule: SilverRule) -> list[tuple[tuple[str | int, ...], str]]:
-    """Columns a Silver rule reads, each with its key inside the rule."""
-    if isinstance(rule, LatestPerKey):
-        return [(("order_by",), rule.order_by)]
-    if isinstance(rule, ConcatColumns | HashColumns):
-        return [(("columns", index), column) for index, column in enumerate(rule.columns)]
-    return [(("column",), rule.column)]
+class Survivorship(StrictModel):
+    """Which of several rows of one natural key wins: the latest ``order_by``, then the later file,
+    then the later line. Without it, the later file and line win."""
 
-
-def rule_output(rule: SilverRule) -> str | None:
-    """A new column the rule adds, if any."""
-    if isinstance(rule, PadDigits):
-        return rule.target
-    if isinstance(rule, ConcatColumns | HashColumns):
-        return rule.target
-    return None
+    order_by: Identifier
+    """A column of the contract that orders versions of a record, such as an update timestamp."""
 
 
 class Entity(StrictModel):
@@ -182,6 +208,8 @@ class Entity(StrictModel):
     """Gold surrogate key -> contract column (or ``struct.field``) it is the sha256 of (BLUEPRINT §28)."""
     silver: SilverTarget
     silver_rules: tuple[SilverRule, ...] = ()
+    """Applied in order to every row before survivorship and DQ."""
+    survivorship: Survivorship | None = None
     min_pass_rate: float | None = Field(default=None, ge=0, le=1)
     """The DQ pass rate this entity's Silver table must reach; the system's ``dq.min_pass_rate`` if unset."""
 
