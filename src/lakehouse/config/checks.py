@@ -13,7 +13,7 @@ from lakehouse.config.models import (
     Pipelines,
     System,
 )
-from lakehouse.resources import sql_dir
+from lakehouse.resources import sql_file
 
 
 def check_system(name: str, system: System, file: str) -> Iterator[ConfigIssue]:
@@ -212,9 +212,8 @@ def check_governance(
     for zone, by_role in governance.grants.items():
         for name in by_role:
             yield from role(name, "grants", zone, name)
-    functions = sql_dir() / "governance" / "functions"
     for name in governance.functions:
-        if not (functions / f"{name}.sql").is_file():
+        if not sql_file(f"governance/functions/{name}.sql").is_file():
             yield ConfigIssue(file, dotted(["functions", name]), f"no SQL file {GOVERNANCE_SQL}/functions/{name}.sql")
     for view_name, view in governance.secure_views.items():
         at = ("secure_views", view_name)

@@ -42,8 +42,8 @@ from lakehouse.core.naming import (
     silver_table,
     xref_table,
 )
-from lakehouse.core.sql_files import render, statements
-from lakehouse.resources import sql_dir
+from lakehouse.core.sql_files import literal, render, statements
+from lakehouse.resources import sql_file
 
 Section = Literal["catalogs", "schemas", "volumes", "functions", "grants", "views", "tags"]
 SECTIONS: tuple[Section, ...] = ("catalogs", "schemas", "volumes", "functions", "grants", "views", "tags")
@@ -81,12 +81,7 @@ class Plan:
 
 
 def governance_sql(name: str) -> str:
-    return (sql_dir() / "governance" / name).read_text(encoding="utf-8")
-
-
-def literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return sql_file(f"governance/{name}").read_text(encoding="utf-8")
 
 
 def _one(text: str, values: dict[str, str]) -> str:

@@ -19,6 +19,9 @@ class GoldTable(StrictModel):
     """Silver inputs as ``system.entity``."""
     depends_on: tuple[Identifier, ...] = ()
     """Gold tables built before this one."""
+    current_flag: Identifier | None = None
+    """The boolean column that marks a row current (an SCD2 dimension): the row-count smoke check
+    then counts current rows only."""
 
 
 class SmokeChecks(StrictModel):
