@@ -10,6 +10,9 @@ becomes the database ``<catalog>__<schema>`` located at its folder, functions an
 databases, tables are read by path, and group membership (``is_account_group_member``, which Spark
 lacks) is ``FALSE``, since a local session belongs to no account group: masked columns stay masked.
 Catalogs, volumes, grants and tags have no local rendering.
+
+Why one module: every section (catalogs, schemas, volumes, functions, grants, views, tags) is built
+from the same names and the same two renderings, Unity Catalog and local; ``_Builder`` holds them once.
 """
 
 from __future__ import annotations
