@@ -25,6 +25,7 @@ _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="lakehouse-tests-airflow-"))
 os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
 os.environ.pop("LAKEHOUSE_ENV", None)
 os.environ.pop("LAKEHOUSE_CONFIG_DIR", None)
+os.environ.pop("LAKEHOUSE_SQL_DIR", None)
 from lakehouse.ops.airflow_home import airflow_environ  # noqa: E402
 from tests.fakes.receivers import HttpReceiver, SmtpInbox, pagerduty_answer  # noqa: E402
 
@@ -71,10 +72,27 @@ class ConfigCopy:
 
 @pytest.fixture
 def config_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ConfigCopy]:
+    """A writable copy of the shipped config/, selected: for end-to-end tests of the shipped project."""
     folder = tmp_path / "config"
     shutil.copytree(CONFIG_DIR, folder)
     monkeypatch.setenv("LAKEHOUSE_CONFIG_DIR", str(folder))
     yield ConfigCopy(folder)
+
+
+PROJECT_DIR = ROOT / "tests" / "fixtures" / "project"
+"""A small project of its own (two systems, three Gold tables, environments local and dev): the unit
+tests' config, so that a change to the shipped config/ breaks none of them."""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ConfigCopy]:
+    """A writable copy of the test project, selected: its config/ and its own SQL (``sql``)."""
+    folder = tmp_path / "project"
+    shutil.copytree(PROJECT_DIR, folder)
+    monkeypatch.setenv("LAKEHOUSE_CONFIG_DIR", str(folder / "config"))
+    monkeypatch.setenv("LAKEHOUSE_SQL_DIR", str(folder / "sql"))
+    monkeypatch.setenv("LAKEHOUSE_KNOWLEDGE_ROOT", str(folder / "knowledge"))
+    yield ConfigCopy(folder / "config")
 
 
 @pytest.fixture(scope="session")

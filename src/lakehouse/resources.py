@@ -10,11 +10,15 @@ folder that happens to lie beside it.
 
 from __future__ import annotations
 
+import os
 from importlib.resources import files
 from pathlib import Path
 
 CONFIG = "config"
 SQL = "airflow/include/sql"
+SQL_DIR_VAR = "LAKEHOUSE_SQL_DIR"
+"""A project's own SQL folder, laid out like ``airflow/include/sql``: a file there wins over the
+package's of the same path, so a project writes its Gold, XREF and smoke SQL and keeps the rest."""
 
 _PACKAGE_DIR = Path(str(files("lakehouse")))
 _BUNDLED = _PACKAGE_DIR / "bundled"
@@ -43,6 +47,14 @@ def config_dir() -> Path:
 
 def sql_dir() -> Path:
     return folder(SQL)
+
+
+def sql_file(relative: str) -> Path:
+    """``relative`` (``gold/dim_address.sql``) in ``$LAKEHOUSE_SQL_DIR`` if it is there, else the package's."""
+    own = os.environ.get(SQL_DIR_VAR)
+    if own and (Path(own) / relative).is_file():
+        return Path(own) / relative
+    return sql_dir() / relative
 
 
 def base_dir() -> Path:

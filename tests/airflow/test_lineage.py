@@ -17,7 +17,7 @@ import yaml
 
 from lakehouse.airflow.lineage import (
     DISABLED_VAR,
-    EXTRACTOR,
+    EXTRACTORS,
     NAMESPACE_VAR,
     TRANSPORT_VAR,
     job_namespace,
@@ -25,6 +25,7 @@ from lakehouse.airflow.lineage import (
 )
 from lakehouse.config import load_config
 from lakehouse.config.models import Lineage
+from lakehouse.core import stages
 from lakehouse.core.naming import ingest_dag_id, silver_table
 from lakehouse.ops.airflow_home import airflow_environ
 from tests.conftest import ROOT, ConfigCopy
@@ -84,7 +85,7 @@ def test_the_provider_reads_the_settings(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv("OPENLINEAGE_URL")
     assert not conf.is_disabled()
     assert conf.namespace() == "team-a"
-    assert conf.custom_extractors() == {EXTRACTOR}
+    assert conf.custom_extractors() == set(EXTRACTORS.split(";"))
     assert conf.transport() == {
         "type": "http",
         "url": "https://lineage.example.com:8443",
@@ -114,7 +115,7 @@ def test_the_compose_processes_have_the_local_environments_settings() -> None:
     expected = lineage_environ("local", local)
     assert environment[DISABLED_VAR] == f"${{{DISABLED_VAR}:-{expected[DISABLED_VAR]}}}"
     assert environment[NAMESPACE_VAR] == job_namespace("local", local)
-    assert environment["AIRFLOW__OPENLINEAGE__EXTRACTORS"] == EXTRACTOR
+    assert environment["AIRFLOW__OPENLINEAGE__EXTRACTORS"] == EXTRACTORS
 
 
 @pytest.mark.slow
@@ -163,8 +164,15 @@ def test_a_dag_run_sends_start_and_complete_of_every_task_to_the_endpoint(
         for event_type in ("START", "COMPLETE"):
             assert gate[event_type]["inputs"] == []
             assert [(d["namespace"], d["name"]) for d in gate[event_type]["outputs"]] == [("x-lakehouse", str(table))]
+        # The stage tasks' datasets are the stage registry's tables.
         for stage in ("bronze", "silver"):
-            assert by_job[f"{dag_id}.{entity}.{stage}"]["COMPLETE"]["outputs"] == []
+            declared = stages.stage(stage)
+            arguments = {"system": system, "entity": entity}
+            event = by_job[f"{dag_id}.{entity}.{stage}"]["COMPLETE"]
+            for side, tables in (("inputs", declared.reads), ("outputs", declared.writes)):
+                expected = [("x-lakehouse", str(t)) for t in tables(config, arguments)]
+                assert [(d["namespace"], d["name"]) for d in event[side]] == expected, (stage, side)
+        assert by_job[f"{dag_id}.{entity}.silver"]["COMPLETE"]["outputs"][0]["name"] == str(table)
     assert len(requests) == expected, "no event twice"
 
 

@@ -87,5 +87,5 @@ def test_render_needs_no_workspace(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_render_refuses_a_local_environment() -> None:
-    with pytest.raises(SystemExit, match="works on a Databricks environment; 'local' runs on local"):
+    with pytest.raises(SystemExit, match="lakehouse jobs render needs a Databricks environment; 'local' runs on local"):
         main(["jobs", "render", "--env", "local"])

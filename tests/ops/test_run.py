@@ -23,7 +23,7 @@ from lakehouse.core.naming import (
 )
 from lakehouse.ops.demo_data import write_demo_data
 from lakehouse.ops.report.summary import table_inventory
-from lakehouse.spark.silver import rule_name
+from lakehouse.spark.silver_rules import rule_name
 from lakehouse.spark.tables import Tables
 from tests.conftest import ROOT
 

@@ -13,8 +13,9 @@ from pyspark.sql import functions as F
 
 from lakehouse.config import load_config
 from lakehouse.core.naming import quarantine_table, silver_table
+from lakehouse.core.stages import DqFailure
 from lakehouse.ops.demo_data import write_demo_data
-from lakehouse.spark.silver import DqFailure, normalise_phone_au
+from lakehouse.spark.silver_rules import normalise_phone_au
 from lakehouse.spark.stages import StageContext, run_bronze, run_silver
 from lakehouse.spark.tables import Tables
 

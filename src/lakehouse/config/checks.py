@@ -12,10 +12,8 @@ from lakehouse.config.models import (
     Governance,
     Pipelines,
     System,
-    rule_inputs,
-    rule_output,
 )
-from lakehouse.resources import sql_dir
+from lakehouse.resources import sql_file
 
 
 def check_system(name: str, system: System, file: str) -> Iterator[ConfigIssue]:
@@ -33,18 +31,22 @@ def check_system(name: str, system: System, file: str) -> Iterator[ConfigIssue]:
         for index, key in enumerate(entity.natural_key):
             if key not in top_level:
                 yield issue(*at, "natural_key", index, message=_not_a_column(top_level), value=key)
+        if entity.survivorship is not None and entity.survivorship.order_by not in top_level:
+            yield issue(
+                *at, "survivorship", "order_by", message=_not_a_column(top_level), value=entity.survivorship.order_by
+            )
         paths = entity.column_paths()
         for surrogate, column_path in entity.canonical_keys.items():
             if column_path not in paths:
                 yield issue(*at, "canonical_keys", surrogate, message=_not_a_column(paths), value=column_path)
         available = list(top_level)
         for index, silver_rule in enumerate(entity.silver_rules):
-            for rule_key, column_name in rule_inputs(silver_rule):
+            for rule_key, column_name in silver_rule.inputs():
                 if column_name not in available:
                     yield issue(
                         *at, "silver_rules", index, *rule_key, message=_not_a_column(available), value=column_name
                     )
-            output = rule_output(silver_rule)
+            output = silver_rule.output
             if output is not None and output not in available:
                 available.append(output)
 
@@ -78,7 +80,7 @@ def silver_columns(entity: Entity) -> list[str]:
     """Columns of the entity's Silver table: the contract's plus those its rules add."""
     columns = [column.name for column in entity.columns]
     for rule in entity.silver_rules:
-        output = rule_output(rule)
+        output = rule.output
         if output is not None and output not in columns:
             columns.append(output)
     return columns
@@ -210,9 +212,8 @@ def check_governance(
     for zone, by_role in governance.grants.items():
         for name in by_role:
             yield from role(name, "grants", zone, name)
-    functions = sql_dir() / "governance" / "functions"
     for name in governance.functions:
-        if not (functions / f"{name}.sql").is_file():
+        if not sql_file(f"governance/functions/{name}.sql").is_file():
             yield ConfigIssue(file, dotted(["functions", name]), f"no SQL file {GOVERNANCE_SQL}/functions/{name}.sql")
     for view_name, view in governance.secure_views.items():
         at = ("secure_views", view_name)

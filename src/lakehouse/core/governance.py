@@ -10,6 +10,9 @@ becomes the database ``<catalog>__<schema>`` located at its folder, functions an
 databases, tables are read by path, and group membership (``is_account_group_member``, which Spark
 lacks) is ``FALSE``, since a local session belongs to no account group: masked columns stay masked.
 Catalogs, volumes, grants and tags have no local rendering.
+
+Why one module: every section (catalogs, schemas, volumes, functions, grants, views, tags) is built
+from the same names and the same two renderings, Unity Catalog and local; ``_Builder`` holds them once.
 """
 
 from __future__ import annotations
@@ -42,8 +45,8 @@ from lakehouse.core.naming import (
     silver_table,
     xref_table,
 )
-from lakehouse.core.sql_files import render, statements
-from lakehouse.resources import sql_dir
+from lakehouse.core.sql_files import literal, render, statements
+from lakehouse.resources import sql_file
 
 Section = Literal["catalogs", "schemas", "volumes", "functions", "grants", "views", "tags"]
 SECTIONS: tuple[Section, ...] = ("catalogs", "schemas", "volumes", "functions", "grants", "views", "tags")
@@ -81,12 +84,7 @@ class Plan:
 
 
 def governance_sql(name: str) -> str:
-    return (sql_dir() / "governance" / name).read_text(encoding="utf-8")
-
-
-def literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return sql_file(f"governance/{name}").read_text(encoding="utf-8")
 
 
 def _one(text: str, values: dict[str, str]) -> str:

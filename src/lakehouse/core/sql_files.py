@@ -5,12 +5,12 @@ SQL warehouse without Spark, and Spark stages run the very same statements."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 
 from lakehouse.config import LakehouseConfig
 from lakehouse.core.naming import TableName, gold_table, outbound_tables, silver_table, xref_table
-from lakehouse.resources import sql_dir
+from lakehouse.resources import sql_file
 
 _PLACEHOLDER = re.compile(r"{{\s*([a-z0-9_.]+)\s*}}")
 
@@ -39,16 +39,20 @@ def resolver(
     logical_date: str,
     this: TableName | None = None,
     as_of: Callable[[TableName], str] = lambda table: "",
+    values: Mapping[str, str] | None = None,
 ) -> Callable[[str], str]:
     """What each placeholder becomes: tables named by ``name_of`` (a path locally, a Unity Catalog
-    name on Databricks), ``logical_date`` as given (a literal, or a template a task renders). A
-    Silver or XREF table is followed by ``as_of`` of it (a time-travel clause, or nothing)."""
+    name on Databricks), ``logical_date`` as given (a literal, or a template a task renders), and
+    the ``values`` a statement is given. A Silver or XREF table is followed by ``as_of`` of it (a
+    time-travel clause, or nothing)."""
     environment = config.require_environment()
     gold_tables = {table.name: table for table in config.require_pipelines().gold.tables}
     xrefs = {xref.table: xref_table(environment, xref) for system in config.systems.values() for xref in system.xrefs}
     outbound = {table.table: table for table in vars(outbound_tables(environment)).values()}
 
     def resolve(name: str) -> str:
+        if values and name in values:
+            return values[name]
         if name == "this" and this is not None:
             return name_of(this)
         if name == "logical_date":
@@ -87,7 +91,7 @@ def gold_statements(
     outlive the session."""
     (table,) = [t for t in config.require_pipelines().gold.tables if t.name == table_name]
     target = gold_table(config.require_environment(), table)
-    text = (sql_dir() / "gold" / f"{table_name}.sql").read_text(encoding="utf-8")
+    text = sql_file(f"gold/{table_name}.sql").read_text(encoding="utf-8")
     parts = statements(render(text, resolver(config, name_of, logical_date, target, as_of)))
     if table.kind != "view":
         return parts
@@ -103,3 +107,25 @@ def script(parts: list[str]) -> str:
     if len(parts) == 1:
         return parts[0]
     return "BEGIN\n" + "".join(f"{part};\n" for part in parts) + "END"
+
+
+def row_count_statement(config: LakehouseConfig, name_of: Callable[[TableName], str], logical_date: str) -> str:
+    """One statement counting the rows of every Gold table of ``pipelines.yaml`` (its current rows
+    where it names a ``current_flag``): ``smoke/row_count.sql`` per table, their results in one."""
+    environment = config.require_environment()
+    template = sql_file("smoke/row_count.sql").read_text(encoding="utf-8")
+    selects = []
+    for table in config.require_pipelines().gold.tables:
+        target = gold_table(environment, table)
+        values = {
+            "table_name": literal(table.name),
+            "current_only": f" WHERE {table.current_flag}" if table.current_flag else "",
+        }
+        (select,) = statements(render(template, resolver(config, name_of, logical_date, target, values=values)))
+        selects.append(select)
+    return "\nUNION ALL\n".join(selects)
+
+
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"

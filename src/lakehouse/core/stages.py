@@ -14,6 +14,9 @@ tables it reads and writes. Everything else derives from here:
 
 The runners are named, not imported: this module sits below the Spark code, and the orchestration
 side never loads Spark, as on Databricks, where Airflow knows a stage only by its job.
+
+Why one module: it is a declaration, one entry per stage with the functions that name its tables;
+adding a stage means adding its entry here and its runner in ``lakehouse.spark.stages``.
 """
 
 from __future__ import annotations

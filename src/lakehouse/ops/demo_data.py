@@ -5,6 +5,9 @@ The systems agree with each other (the same customers, accounts, services and ad
 number of defects is planted in each file, and the second day is a delta with changed customers so
 that SCD2 history shows. ``manifest.json`` beside the data records what was written and planted, so
 tests and the run summary can check the pipeline against it.
+
+Why one module: the systems' rows are drawn together from one set of customers, accounts, services
+and addresses, which is what keeps them consistent; split per system, each part would need them all.
 """
 
 from __future__ import annotations

@@ -26,6 +26,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import psycopg2
+
 from lakehouse.config import ENV_VAR
 from lakehouse.ops import airflow_objects
 from lakehouse.ops.airflow_api import AirflowApi
@@ -91,8 +93,6 @@ class Postgres:
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
         log = str(self.folder / "postgres.log")
         self._run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", log, "-o", options, "-w", "start")
-        import psycopg2
-
         connection = psycopg2.connect(host="127.0.0.1", port=self.port, user="airflow", dbname="postgres")
         try:
             connection.autocommit = True  # CREATE DATABASE cannot run in a transaction

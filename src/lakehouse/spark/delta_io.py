@@ -7,13 +7,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
+from delta import exceptions
+from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, DataFrameWriter, SparkSession
-
-if TYPE_CHECKING:
-    from delta.tables import DeltaTable
-
 
 _log = logging.getLogger(__name__)
 
@@ -23,8 +20,6 @@ def is_path(location: str) -> bool:
 
 
 def exists(spark: SparkSession, location: str) -> bool:
-    from delta.tables import DeltaTable
-
     if is_path(location):
         return bool(DeltaTable.isDeltaTable(spark, location))
     return bool(spark.catalog.tableExists(location))
@@ -46,8 +41,6 @@ def retry_conflicts(write: Callable[[], None], attempts: int = 4) -> None:
     """Run ``write``; when its commit lost to a concurrent writer's (Delta's optimistic concurrency),
     run it again against the table that writer left. Only for writes that are safe to repeat: an
     append with a transaction id, an overwrite of a slice."""
-    from delta import exceptions
-
     # delta-spark's Python classes do not share a base: name every conflict.
     conflicts = tuple(getattr(exceptions, name) for name in exceptions.__all__)
     for attempt in range(1, attempts + 1):
@@ -63,8 +56,6 @@ def retry_conflicts(write: Callable[[], None], attempts: int = 4) -> None:
 
 
 def table(spark: SparkSession, location: str) -> DeltaTable:
-    from delta.tables import DeltaTable
-
     return DeltaTable.forPath(spark, location) if is_path(location) else DeltaTable.forName(spark, location)
 
 

@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from delta import configure_spark_with_delta_pip
 from pyspark.sql import SparkSession
 
 DELTA_JARS_VAR = "LAKEHOUSE_DELTA_JARS"
@@ -50,10 +51,5 @@ def build_session(
     if java_options:
         builder = builder.config("spark.driver.extraJavaOptions", java_options)
     jars = delta_jars()
-    if jars:
-        builder = builder.config("spark.jars", ",".join(jars))
-    else:
-        from delta import configure_spark_with_delta_pip
-
-        builder = configure_spark_with_delta_pip(builder)
+    builder = builder.config("spark.jars", ",".join(jars)) if jars else configure_spark_with_delta_pip(builder)
     return builder.getOrCreate()

@@ -1,78 +1,29 @@
 """Silver: Bronze rows of one logical date → cleaned, de-duplicated, DQ-checked rows MERGEd on the
-natural key. Every Bronze row ends up in Silver or in quarantine with a reason."""
+natural key. Every Bronze row ends up in Silver or in quarantine with a reason.
+
+``plan`` is the whole decision, pure: Bronze rows and the Silver rows already held in, the rows to
+keep, the rows to quarantine and the DQ summary out; nothing is written. ``build`` reads and writes
+around it: the quarantine slice of the date, then the MERGE.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from lakehouse.config.models import (
-    ConcatColumns,
-    DqRule,
-    Entity,
-    HashColumns,
-    InSetCheck,
-    LatestPerKey,
-    NormaliseEmail,
-    NormaliseEnum,
-    NormalisePhone,
-    NotAfterLogicalDateCheck,
-    NotNullCheck,
-    PadDigits,
-    RegexCheck,
-    SilverRule,
-    TrimUpper,
-)
+from lakehouse.config.models import DqRule, Entity
 from lakehouse.core.stages import DqFailure
 from lakehouse.spark import delta_io, quarantine, run_metrics
+from lakehouse.spark.silver_rules import apply_rule, passes, rule_name
 
 LINEAGE = ("source_file", "source_row")
-
-
-def normalise_phone_au(column: Column) -> Column:
-    """Australian numbers to E.164 (``0412 345 678`` → ``+61412345678``); others trimmed, as given."""
-    digits = F.regexp_replace(column, r"[\s().-]", "")
-    return (
-        F.when(digits.rlike(r"^\+61[2-478]\d{8}$"), digits)
-        .when(digits.rlike(r"^61[2-478]\d{8}$"), F.concat(F.lit("+"), digits))
-        .when(digits.rlike(r"^0[2-478]\d{8}$"), F.concat(F.lit("+61"), F.substring(digits, 2, 9)))
-        .otherwise(F.trim(column))
-    )
-
-
-def _apply_rule(frame: DataFrame, rule: SilverRule) -> DataFrame:
-    if isinstance(rule, TrimUpper):
-        return frame.withColumn(rule.column, F.upper(F.trim(rule.column)))
-    if isinstance(rule, PadDigits):
-        value = F.trim(rule.column)
-        # Only short runs of digits are padded; anything else stays as it came so a DQ rule can reject it.
-        fits = value.rlike(rf"^\d{{1,{rule.width}}}$")
-        return frame.withColumn(
-            rule.target or rule.column, F.when(fits, F.lpad(value, rule.width, "0")).otherwise(value)
-        )
-    if isinstance(rule, NormaliseEmail):
-        return frame.withColumn(rule.column, F.lower(F.trim(rule.column)))
-    if isinstance(rule, NormalisePhone):
-        return frame.withColumn(rule.column, normalise_phone_au(F.col(rule.column)))
-    if isinstance(rule, NormaliseEnum):
-        value = F.upper(F.trim(rule.column))
-        if rule.separators_to_underscore:
-            value = F.regexp_replace(value, r"[\s-]+", "_")
-        return frame.withColumn(rule.column, value)
-    if isinstance(rule, ConcatColumns):
-        parts = [F.when(F.trim(c) != "", F.trim(c)) for c in rule.columns]
-        return frame.withColumn(rule.target, F.concat_ws(rule.separator, *parts))
-    if isinstance(rule, HashColumns):
-        return frame.withColumn(
-            rule.target, F.sha2(F.concat_ws("|", *[F.coalesce(F.col(c), F.lit("")) for c in rule.columns]), 256)
-        )
-    if isinstance(rule, LatestPerKey):
-        return frame  # survivorship is applied by ``deduplicate``
-    raise TypeError(f"unknown Silver rule {rule!r}")
+SUPERSEDED = "superseded by a later record for the same key"
+STALE = "older than the record Silver already holds"
 
 
 def flatten(frame: DataFrame, entity: Entity) -> DataFrame:
@@ -89,17 +40,16 @@ def flatten(frame: DataFrame, entity: Entity) -> DataFrame:
 
 def clean(frame: DataFrame, entity: Entity) -> DataFrame:
     for rule in entity.silver_rules:
-        frame = _apply_rule(frame, rule)
+        frame = apply_rule(frame, rule)
     return flatten(frame, entity)
 
 
 def deduplicate(frame: DataFrame, entity: Entity) -> tuple[DataFrame, DataFrame]:
-    """One row per natural key: the latest by the survivorship column if config names one, then the
-    later file, then the later line. Returns the winners and the superseded rows."""
+    """One row per natural key: the latest by the entity's survivorship column if it has one, then
+    the later file, then the later line. Returns the winners and the superseded rows."""
     order: list[Column] = []
-    for rule in entity.silver_rules:
-        if isinstance(rule, LatestPerKey):
-            order.append(F.col(rule.order_by).desc_nulls_last())
+    if entity.survivorship is not None:
+        order.append(F.col(entity.survivorship.order_by).desc_nulls_last())
     order += [F.col("source_file").desc(), F.col("source_row").desc()]
     ranked = frame.withColumn("_rank", F.row_number().over(Window.partitionBy(*entity.natural_key).orderBy(*order)))
     winners = ranked.where("_rank = 1").drop("_rank")
@@ -107,27 +57,9 @@ def deduplicate(frame: DataFrame, entity: Entity) -> tuple[DataFrame, DataFrame]
     return winners, superseded
 
 
-def _check(rule: DqRule, logical_date: date) -> Column:
-    """True when the row passes; null values pass every check but ``not_null``."""
-    value = F.col(rule.column)
-    if isinstance(rule, NotNullCheck):
-        return value.isNotNull()
-    if isinstance(rule, RegexCheck):
-        return value.isNull() | value.rlike(rule.pattern)
-    if isinstance(rule, InSetCheck):
-        return value.isNull() | value.isin(*rule.values)
-    if isinstance(rule, NotAfterLogicalDateCheck):
-        return value.isNull() | (value.cast("date") <= F.lit(logical_date))
-    raise TypeError(f"unknown DQ rule {rule!r}")
-
-
-def rule_name(rule: DqRule) -> str:
-    return rule.name or f"{rule.column}_{rule.check}"
-
-
 def evaluate_dq(frame: DataFrame, rules: Sequence[DqRule], logical_date: date) -> DataFrame:
     """Adds ``_dq_failed``: the rules the row breaks, as ``name:action`` strings."""
-    failed = [F.when(~_check(rule, logical_date), F.lit(f"{rule_name(rule)}:{rule.action}")) for rule in rules]
+    failed = [F.when(~passes(rule, logical_date), F.lit(f"{rule_name(rule)}:{rule.action}")) for rule in rules]
     return frame.withColumn("_dq_failed", F.filter(F.array(*failed), lambda x: x.isNotNull()) if failed else F.array())
 
 
@@ -158,15 +90,94 @@ def dq_summary(evaluated: DataFrame, rules: Sequence[DqRule]) -> dict[str, Any]:
     }
 
 
-def _stale(winners: DataFrame, current: DataFrame, entity: Entity) -> tuple[DataFrame, DataFrame]:
+def _stale(winners: DataFrame, current: DataFrame | None, entity: Entity) -> tuple[DataFrame, DataFrame]:
     """Rows older than the Silver row they would replace (a late re-send) lose survivorship too."""
-    order_by = next((r.order_by for r in entity.silver_rules if isinstance(r, LatestPerKey)), None)
-    if order_by is None:
+    if current is None or entity.survivorship is None:
         return winners, winners.limit(0)
+    order_by = entity.survivorship.order_by
     existing = current.select(*entity.natural_key, F.col(order_by).alias("_current"))
     joined = winners.join(existing, list(entity.natural_key), "left")
     newer = F.col("_current").isNull() | (F.col(order_by) >= F.col("_current"))
     return joined.where(newer).drop("_current"), joined.where(~newer).drop("_current")
+
+
+def _as_quarantine(frame: DataFrame, reason: Column) -> DataFrame:
+    payload = F.to_json(F.struct(*[F.col(c) for c in frame.columns if c not in (*LINEAGE, "_dq_failed")]))
+    return frame.select("source_file", "source_row", payload.alias("raw_line"), reason.alias("reason"))
+
+
+def _tags(action: str | None = None) -> Column:
+    """The names of the rules a row broke (with ``action``, only those of that action)."""
+    failed = F.col("_dq_failed")
+    if action is not None:
+        failed = F.filter(failed, lambda tag: tag.endswith(f":{action}"))
+    return F.transform(failed, lambda tag: F.substring_index(tag, ":", 1))
+
+
+@dataclass
+class SilverPlan:
+    """What one date's Silver run keeps and quarantines, decided and counted, not yet written."""
+
+    kept: DataFrame
+    """Rows to MERGE, with ``dq_warnings`` and ``logical_date``."""
+    quarantined: DataFrame
+    """Rows for the system's quarantine table, each with its reason and ``labels``."""
+    dq: dict[str, Any]
+    kept_rows: int
+    reasons: dict[str, int]
+    """Quarantined rows per reason."""
+    _cached: DataFrame
+
+    def release(self) -> None:
+        """Drop the cached DQ evaluation both frames derive from, once they are written."""
+        self._cached.unpersist()
+
+
+def plan(
+    bronze: DataFrame,
+    current: DataFrame | None,
+    entity: Entity,
+    rules: Sequence[DqRule],
+    logical_date: date,
+    labels: Mapping[str, str],
+) -> SilverPlan:
+    """Clean, de-duplicate and check one date's Bronze rows against ``current`` (the Silver table, or
+    None before its first run). Raises ``DqFailure`` when a rule with action ``fail`` is broken."""
+    cleaned = clean(bronze.drop("ingest_ts", "logical_date", run_metrics.SOURCE_MODIFIED), entity)
+    winners, superseded = deduplicate(cleaned, entity)
+    winners, stale = _stale(winners, current, entity)
+    evaluated = evaluate_dq(winners, rules, logical_date).persist()
+    try:
+        summary = dq_summary(evaluated, rules)
+        broken = {name: r["failed"] for name, r in summary["rules"].items() if r["action"] == "fail" and r["failed"]}
+        if broken:
+            details = ", ".join(f"{name}: {count} row(s)" for name, count in broken.items())
+            raise DqFailure(
+                f"{labels['system']}.{labels['entity']} {logical_date}: rules with action 'fail' broken ({details})",
+                {"dq": summary},
+            )
+        to_quarantine = F.exists("_dq_failed", lambda tag: tag.endswith(":quarantine"))
+        kept = (
+            evaluated.where(~to_quarantine)
+            .withColumn("dq_warnings", _tags())
+            .drop("_dq_failed")
+            .withColumn("logical_date", F.lit(logical_date))
+        )
+        quarantined = (
+            _as_quarantine(
+                evaluated.where(to_quarantine), F.concat(F.lit("dq: "), F.concat_ws(", ", _tags("quarantine")))
+            )
+            .unionByName(_as_quarantine(superseded, F.lit(SUPERSEDED)))
+            .unionByName(_as_quarantine(stale, F.lit(STALE)))
+        )
+        for name, value in labels.items():
+            quarantined = quarantined.withColumn(name, F.lit(value))
+        quarantined = quarantined.withColumn("ingest_ts", F.current_timestamp())
+        reasons = {row["reason"]: int(row["count"]) for row in quarantined.groupBy("reason").count().collect()}
+        return SilverPlan(kept, quarantined, summary, kept.count(), reasons, evaluated)
+    except BaseException:
+        evaluated.unpersist()
+        raise
 
 
 def build(
@@ -179,79 +190,27 @@ def build(
     quarantine_location: str,
     labels: dict[str, str],
 ) -> dict[str, Any]:
-    """Clean, de-duplicate, check and MERGE one logical date's Bronze rows; returns the run's counts."""
-    cleaned = clean(bronze.drop("ingest_ts", "logical_date", run_metrics.SOURCE_MODIFIED), entity)
-    winners, superseded = deduplicate(cleaned, entity)
+    """Plan one logical date's Silver run, replace its quarantine slice, MERGE what it keeps; returns
+    the run's counts."""
     exists = delta_io.exists(spark, silver_location)
-    if exists:
-        winners, stale = _stale(winners, delta_io.read(spark, silver_location), entity)
-    else:
-        stale = winners.limit(0)
-    evaluated = evaluate_dq(winners, rules, logical_date).persist()
+    current = delta_io.read(spark, silver_location) if exists else None
+    decided = plan(bronze, current, entity, rules, logical_date, labels)
     try:
-        summary = dq_summary(evaluated, rules)
-        broken = {name: r["failed"] for name, r in summary["rules"].items() if r["action"] == "fail" and r["failed"]}
-        if broken:
-            details = ", ".join(f"{name}: {count} row(s)" for name, count in broken.items())
-            raise DqFailure(
-                f"{labels['system']}.{labels['entity']} {logical_date}: rules with action 'fail' broken ({details})",
-                {"dq": summary},
-            )
-
-        to_quarantine = F.exists("_dq_failed", lambda tag: tag.endswith(":quarantine"))
-        kept = (
-            evaluated.where(~to_quarantine)
-            .withColumn("dq_warnings", F.transform("_dq_failed", lambda tag: F.substring_index(tag, ":", 1)))
-            .drop("_dq_failed")
-            .withColumn("logical_date", F.lit(logical_date))
-        )
-        rejected = evaluated.where(to_quarantine).withColumn(
-            "reason",
-            F.concat(
-                F.lit("dq: "),
-                F.concat_ws(
-                    ", ",
-                    F.transform(
-                        F.filter("_dq_failed", lambda tag: tag.endswith(":quarantine")),
-                        lambda tag: F.substring_index(tag, ":", 1),
-                    ),
-                ),
-            ),
-        )
-        quarantined = (
-            _as_quarantine(rejected)
-            .unionByName(
-                _as_quarantine(superseded.withColumn("reason", F.lit("superseded by a later record for the same key")))
-            )
-            .unionByName(
-                _as_quarantine(stale.withColumn("reason", F.lit("older than the record Silver already holds")))
-            )
-        )
-        for name, value in labels.items():
-            quarantined = quarantined.withColumn(name, F.lit(value))
-        quarantined = quarantined.withColumn("ingest_ts", F.current_timestamp())
-        reasons = {row["reason"]: int(row["count"]) for row in quarantined.groupBy("reason").count().collect()}
-        silver_rows = kept.count()
-        quarantine.replace_slice(quarantined, quarantine_location, "silver", labels["entity"], logical_date)
-        _merge(spark, kept, silver_location, entity, exists)
+        quarantine.replace_slice(decided.quarantined, quarantine_location, "silver", labels["entity"], logical_date)
+        _merge(spark, decided.kept, silver_location, entity, exists)
     finally:
-        evaluated.unpersist()
+        decided.release()
     # Bronze written before it kept each file's modification time has no source timestamp.
     newest = run_metrics.newest_source() if run_metrics.SOURCE_MODIFIED in bronze.columns else F.lit(None)
     bronze_rows, micros = bronze.agg(F.count(F.lit(1)), newest).first() or (0, None)
     return {
         "bronze_rows": bronze_rows,
         "newest_source_ts": run_metrics.source_timestamp(micros),
-        "silver_rows": silver_rows,
-        "quarantined": sum(reasons.values()),
-        "quarantine_reasons": reasons,
-        "dq": summary,
+        "silver_rows": decided.kept_rows,
+        "quarantined": sum(decided.reasons.values()),
+        "quarantine_reasons": decided.reasons,
+        "dq": decided.dq,
     }
-
-
-def _as_quarantine(frame: DataFrame) -> DataFrame:
-    payload = F.to_json(F.struct(*[F.col(c) for c in frame.columns if c not in (*LINEAGE, "reason", "_dq_failed")]))
-    return frame.select("source_file", "source_row", payload.alias("raw_line"), "reason")
 
 
 def _merge(spark: SparkSession, rows: DataFrame, location: str, entity: Entity, exists: bool) -> None:

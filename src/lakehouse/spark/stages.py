@@ -41,7 +41,7 @@ from lakehouse.core.sfdc import credentials
 from lakehouse.core.sfdc.client import SalesforceClient
 from lakehouse.core.silver_versions import as_of
 from lakehouse.core.stages import SmokeCheckFailure
-from lakehouse.resources import sql_dir
+from lakehouse.resources import sql_file
 from lakehouse.spark import bronze, delta_io, gold, sfdc_outbound, silver
 from lakehouse.spark.rag import index as rag_index
 from lakehouse.spark.tables import Tables
@@ -114,7 +114,7 @@ def run_silver(spark: SparkSession, ctx: StageContext, day: date, *, system: str
     xrefs = {}
     for xref in model.silver.xrefs:
         target = xref_table(ctx.environment, xref)
-        gold.run_sql_file(spark, sql_dir() / "silver" / f"{xref.table}.sql", sql_resolver(ctx, day, target))
+        gold.run_sql_file(spark, sql_file(f"silver/{xref.table}.sql"), sql_resolver(ctx, day, target))
         xrefs[str(target)] = tables.read(spark, target).count()
         versions[str(target)] = tables.version(spark, target)
     return {**result, "versions": versions, **({"xrefs": xrefs} if xrefs else {})}
@@ -149,11 +149,9 @@ def run_gold(
 
 def run_smoke_checks(spark: SparkSession, ctx: StageContext, day: date) -> dict[str, Any]:
     resolve = sql_resolver(ctx, day)
-    folder = sql_dir() / "smoke"
-    counts = {
-        row["table_name"]: int(row["row_count"]) for row in gold.run_sql_file(spark, folder / "row_counts.sql", resolve)
-    }
-    checks = gold.run_sql_file(spark, folder / "orphans.sql", resolve)
+    counting = sql_files.row_count_statement(ctx.config, ctx.tables.sql, sql_files.sql_date(day))
+    counts = {row["table_name"]: int(row["row_count"]) for row in spark.sql(counting).collect()}
+    checks = gold.run_sql_file(spark, sql_file("smoke/orphans.sql"), resolve)
     limit = ctx.config.require_pipelines().gold.smoke_checks.max_orphan_ratio
     problems = [f"{name} has no rows" for name, count in counts.items() if count == 0]
     for check in checks:
@@ -175,10 +173,9 @@ def run_smoke_checks(spark: SparkSession, ctx: StageContext, day: date) -> dict[
 
 def run_sfdc_requests(spark: SparkSession, ctx: StageContext, day: date) -> dict[str, Any]:
     """Contact upsert requests for ``day`` from the current customer dimension (BLUEPRINT §30.2)."""
-    folder = sql_dir() / "sfdc"
     resolve = sql_resolver(ctx, day)
-    gold.run_sql_file(spark, folder / "tables.sql", resolve)
-    (merged,) = gold.run_sql_file(spark, folder / "contact_requests.sql", resolve)
+    gold.run_sql_file(spark, sql_file("sfdc/tables.sql"), resolve)
+    (merged,) = gold.run_sql_file(spark, sql_file("sfdc/contact_requests.sql"), resolve)
     tables = outbound_tables(ctx.environment)
     return {"table": str(tables.input), "requests_added": int(merged["num_inserted_rows"])}
 
@@ -188,7 +185,7 @@ def run_sfdc_outbound(spark: SparkSession, ctx: StageContext, day: date) -> dict
     settings = ctx.environment.sfdc_outbound
     if settings.connection is None:
         raise ValueError(f"environment '{ctx.config.env_name}' has no sfdc_outbound.connection: outbound is off")
-    gold.run_sql_file(spark, sql_dir() / "sfdc" / "tables.sql", sql_resolver(ctx, day))
+    gold.run_sql_file(spark, sql_file("sfdc/tables.sql"), sql_resolver(ctx, day))
     if settings.secret_scope and ctx.tables.warehouse is None:
         secrets = credentials.from_secret_scope(settings.connection, settings.secret_scope)
     else:

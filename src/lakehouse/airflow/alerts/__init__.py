@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from importlib import import_module
 from typing import Any
 
 from airflow.sdk import BaseNotifier
@@ -111,7 +112,7 @@ class Route:
     def send(self, alert: Alert, context: Mapping[str, Any]) -> None:
         for channel in self.channels:
             try:
-                _SENDERS[channel](alert, self, context)
+                _sender(channel)(alert, self, context)
             except Exception:
                 log.exception("alert channel '%s' failed for %s", channel, alert.subject)
 
@@ -120,50 +121,21 @@ def _send_log(alert: Alert, route: Route, context: Mapping[str, Any]) -> None:
     log.error("%s\n  %s", alert.subject, "\n  ".join(alert.lines()))
 
 
-def _send_email(alert: Alert, route: Route, context: Mapping[str, Any]) -> None:
-    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-
-    body = "<br>".join(line.replace("&", "&amp;").replace("<", "&lt;") for line in alert.lines())
-    SmtpNotifier(
-        to=list(route.email_to),
-        from_email=route.email_from,
-        subject=alert.subject,
-        html_content=body,
-        smtp_conn_id=route.smtp_conn_id,
-    ).notify(context)  # type: ignore[arg-type]
-
-
-def _send_teams(alert: Alert, route: Route, context: Mapping[str, Any]) -> None:
-    from lakehouse.airflow.alerts.teams import TeamsNotifier
-
-    TeamsNotifier(
-        title=alert.subject, facts=alert.fields(), url=alert.log_url, teams_conn_id=route.teams_conn_id
-    ).notify(dict(context))
-
-
-def _send_pagerduty(alert: Alert, route: Route, context: Mapping[str, Any]) -> None:
-    from lakehouse.airflow.alerts.pagerduty import RegionalPagerdutyNotifier
-
-    RegionalPagerdutyNotifier(
-        summary=alert.subject,
-        severity=alert.severity,
-        source=f"lakehouse-{alert.env}",
-        component=alert.system or alert.dag_id,
-        group=alert.dag_id,
-        class_type=alert.event,
-        dedup_key=alert.dedup_key,
-        custom_details=alert.fields(),
-        links=[{"href": alert.log_url, "text": "Task log"}] if alert.log_url else None,
-        pagerduty_events_conn_id=route.pagerduty_conn_id,
-    ).notify(dict(context))
-
-
-_SENDERS: dict[str, Callable[[Alert, Route, Mapping[str, Any]], None]] = {
-    "log": _send_log,
-    "email": _send_email,
-    "teams": _send_teams,
-    "pagerduty": _send_pagerduty,
+CHANNELS: dict[str, str] = {
+    "email": f"{__name__}.email:send",
+    "teams": f"{__name__}.teams:send",
+    "pagerduty": f"{__name__}.pagerduty:send",
 }
+"""The module of each channel but the log, loaded when it first sends: the triggerer, which runs the
+deadline callback, and the DAG parse never load a provider a route does not use."""
+
+
+def _sender(channel: str) -> Callable[[Alert, Route, Mapping[str, Any]], None]:
+    if channel == "log":
+        return _send_log
+    module, _, function = CHANNELS[channel].partition(":")
+    sender: Callable[[Alert, Route, Mapping[str, Any]], None] = getattr(import_module(module), function)
+    return sender
 
 
 class TaskAlertNotifier(BaseNotifier):

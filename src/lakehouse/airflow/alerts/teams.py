@@ -9,7 +9,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from airflow.sdk import BaseNotifier
+import requests
+from airflow.sdk import BaseHook, BaseNotifier
+from airflow.sdk.log import mask_secret
+
+from lakehouse.airflow.alerts import Alert, Route
 
 CARD = "application/vnd.microsoft.card.adaptive"
 
@@ -53,10 +57,6 @@ class TeamsNotifier(BaseNotifier):
         self.timeout = timeout
 
     def notify(self, context: Any) -> None:
-        import requests
-        from airflow.sdk import BaseHook
-        from airflow.sdk.log import mask_secret
-
         webhook = BaseHook.get_connection(self.teams_conn_id).password
         if not webhook:
             raise ValueError(f"connection '{self.teams_conn_id}' has no webhook URL in its password")
@@ -65,3 +65,9 @@ class TeamsNotifier(BaseNotifier):
         mask_secret(f"{address.path}?{address.query}" if address.query else address.path)
         response = requests.post(webhook, json=card(self.title, self.facts, self.url), timeout=self.timeout)
         response.raise_for_status()
+
+
+def send(alert: Alert, route: Route, context: Mapping[str, Any]) -> None:
+    TeamsNotifier(
+        title=alert.subject, facts=alert.fields(), url=alert.log_url, teams_conn_id=route.teams_conn_id
+    ).notify(dict(context))

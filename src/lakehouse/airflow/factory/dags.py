@@ -1,4 +1,8 @@
-"""Build Airflow DAGs from validated config models. No YAML, network, Variables or Spark here."""
+"""Build Airflow DAGs from validated config models. No YAML, network, Variables or Spark here.
+
+Why one module: the DAGs share their defaults (owner, retries, alert routes, the deadline alert, the
+business-date parameter) and their tasks come from the same targets; ``_Builder`` holds those once and
+has one method per kind of DAG (ingest, Gold, RAG, maintenance, governance)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ EXTRACTORS_VAR = "AIRFLOW__OPENLINEAGE__EXTRACTORS"
 PROVIDER_CONFIG_VARS = (TRANSPORT_VAR, "AIRFLOW__OPENLINEAGE__CONFIG_PATH", "AIRFLOW__OPENLINEAGE__CONFIG_CONN_ID")
 """Settings with which the environment configures the provider itself, whatever the config says."""
 
-EXTRACTOR = "lakehouse.airflow.lineage.extractor.TableExtractor"
+EXTRACTORS = "lakehouse.airflow.lineage.extractor.StageExtractor;lakehouse.airflow.lineage.extractor.TableExtractor"
 
 
 def job_namespace(env_name: str, lineage: Lineage) -> str:
@@ -34,5 +34,5 @@ def lineage_environ(env_name: str, lineage: Lineage) -> dict[str, str]:
         DISABLED_VAR: "False",
         TRANSPORT_VAR: json.dumps(transport),
         NAMESPACE_VAR: job_namespace(env_name, lineage),
-        EXTRACTORS_VAR: EXTRACTOR,
+        EXTRACTORS_VAR: EXTRACTORS,
     }

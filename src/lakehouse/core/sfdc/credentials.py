@@ -52,7 +52,7 @@ def parse_connection(conn_id: str, value: str) -> ClientCredentials:
 def from_airflow(conn_id: str) -> ClientCredentials:
     """Through Airflow's secrets backends, in a task or not (``python -m lakehouse.spark.main`` reads the
     local backend's ``AIRFLOW_CONN_<ID>``). Airflow masks the secret in logs from here on."""
-    from airflow.sdk import Connection
+    from airflow.sdk import Connection  # a Databricks cluster has no Airflow: only where this runs
 
     connection = Connection.get(conn_id)
     return parse_connection(
@@ -62,6 +62,6 @@ def from_airflow(conn_id: str) -> ClientCredentials:
 
 def from_secret_scope(conn_id: str, scope: str) -> ClientCredentials:
     """On a Databricks cluster: the connection's Key Vault secret through the secret scope."""
-    from databricks.sdk.runtime import dbutils
+    from databricks.sdk.runtime import dbutils  # only a Databricks runtime provides it
 
     return parse_connection(conn_id, dbutils.secrets.get(scope=scope, key=key_vault_secret_name(conn_id)))

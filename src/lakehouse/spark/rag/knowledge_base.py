@@ -6,18 +6,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.service.serving import ChatMessage, ChatMessageRole
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from lakehouse.config import LakehouseConfig
 from lakehouse.core.naming import TableName, knowledge_index, rag_telemetry
 from lakehouse.core.rag.embeddings import local_embedder
 from lakehouse.core.rag.redaction import Redactor
 from lakehouse.core.rag.retrieval import CHUNK_FIELDS, LocalSearch, Mode, Retrieval, Searcher, retrieve
-
-if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
-
-    from lakehouse.spark.tables import Tables
+from lakehouse.core.rag.vector_search import VectorSearchSearcher, index_name
+from lakehouse.spark import delta_io
+from lakehouse.spark.tables import Tables
 
 NO_MODEL = (
     "No language model is configured for this environment (rag.serving_endpoint), so this answer is the "
@@ -47,8 +51,6 @@ def load_local_search(
     spark: SparkSession, tables: Tables, index: TableName, config: LakehouseConfig, mode: Mode
 ) -> LocalSearch:
     """The allowed part of the index, in memory: other classifications never leave the table."""
-    from pyspark.sql import functions as F
-
     if not tables.exists(spark, index):
         raise IndexNotBuilt(f"the knowledge index {index} does not exist yet: run the lakehouse_rag DAG first")
     allowed = list(config.require_pipelines().rag.allowed_classifications)
@@ -77,10 +79,6 @@ class KnowledgeBase:
         self.redactor = Redactor(self.rag.identifiers)
         self.searcher: Searcher
         if self.environment.rag.vector_search_endpoint:
-            from databricks.sdk import WorkspaceClient
-
-            from lakehouse.core.rag.vector_search import VectorSearchSearcher, index_name
-
             name = index_name(self.environment)
             self.searcher = VectorSearchSearcher(WorkspaceClient(), name, self.rag.allowed_classifications)
         else:
@@ -106,8 +104,6 @@ class KnowledgeBase:
 
     def log(self, answer: Answer) -> None:
         """Append the question's telemetry row (question already redacted)."""
-        from pyspark.sql import types as T
-
         retrieval = answer.retrieval
         row = {
             "asked_at": datetime.now(UTC).replace(tzinfo=None),
@@ -139,8 +135,6 @@ class KnowledgeBase:
                 T.StructField("safety_flags", T.ArrayType(T.StringType())),
             ]
         )
-        from lakehouse.spark import delta_io
-
         location = self.tables.location(rag_telemetry(self.environment))
         delta_io.save(self.spark.createDataFrame([row], schema).write.format("delta").mode("append"), location)
 
@@ -154,9 +148,6 @@ def cited_passages(retrieval: Retrieval) -> str:
 
 
 def _serving_answer(endpoint: str, retrieval: Retrieval) -> str:
-    from databricks.sdk import WorkspaceClient
-    from databricks.sdk.service.serving import ChatMessage, ChatMessageRole
-
     prompt = f"Passages:\n{cited_passages(retrieval)}\n\nQuestion: {retrieval.question}"
     response: Any = WorkspaceClient().serving_endpoints.query(
         name=endpoint,

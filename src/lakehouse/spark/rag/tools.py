@@ -4,19 +4,16 @@ tables that config allows. Each tool carries the JSON-schema spec a function-cal
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlglot
+from pyspark.sql import SparkSession
 from sqlglot import exp
 
 from lakehouse.config import LakehouseConfig
 from lakehouse.core.naming import TableName, gold_table
-
-if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
-
-    from lakehouse.spark.rag.knowledge_base import KnowledgeBase
-    from lakehouse.spark.tables import Tables
+from lakehouse.spark.rag.knowledge_base import NOTHING_FOUND, KnowledgeBase, cited_passages
+from lakehouse.spark.tables import Tables
 
 
 class ToolError(ValueError):
@@ -44,8 +41,6 @@ class RetrieverTool:
         )
 
     def run(self, question: str, domain: str | None = None) -> str:
-        from lakehouse.spark.rag.knowledge_base import NOTHING_FOUND, cited_passages
-
         retrieval = self.knowledge.retrieve(question, domain=domain)
         return cited_passages(retrieval) if retrieval.passages else NOTHING_FOUND
 
