@@ -32,7 +32,7 @@ def test_tagged_unions_are_shown_as_their_kinds_and_contract_fields_as_derived()
         for tag, union in (("rule", models.SilverRule), ("check", models.DqRule))
         for variant in get_args(get_args(union)[0])
     ]
-    assert len(kinds) >= 12
+    assert {tag for tag, _ in kinds} == {"rule", "check"}
     for tag, variant in kinds:
         (value,) = get_args(variant.model_fields[tag].annotation)
         assert f"| `{value}` |" in page, f"{variant.__name__} is missing"
