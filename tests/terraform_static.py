@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -15,12 +15,13 @@ from typing import Any
 import hcl2
 from hcl2 import SerializationOptions
 
+from tests.terraform_expressions import FUNCTIONS, EvaluationError, Namespace, Scope, Unknown, parse_template
+
 _OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
 # Meta-arguments of a module block: not variables of the module.
 _MODULE_META = {"source", "version", "for_each", "count", "depends_on", "providers"}
 _NAME = r"[A-Za-z_][\w-]*"
 _SYMBOL = re.compile(rf"(?<![\w.-])(var|local|module|data)\.({_NAME})(?:\.({_NAME}))?(?:\.({_NAME}))?")
-_INTERPOLATION = re.compile(r"\$\{(\w+)\}")
 _SOURCE_SUFFIXES = {".tf", ".tfvars", ".hcl", ".tftpl", ".json", ".md"}
 # A constraint that admits one release, or its patch releases only.
 _PINNED = re.compile(r"^(=\s*)?\d+\.\d+\.\d+$|^~>\s*\d+\.\d+\.\d+$")
@@ -75,10 +76,13 @@ class Module:
 
     path: Path
     variables: dict[str, dict[str, Any]] = field(default_factory=dict)
-    locals: set[str] = field(default_factory=set)
+    locals: dict[str, Any] = field(default_factory=dict)
+    """Name -> its expression, as python-hcl2 serialises it."""
+    local_files: dict[str, Path] = field(default_factory=dict)
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     data: set[str] = field(default_factory=set)
     modules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    module_files: dict[str, Path] = field(default_factory=dict)
     outputs: set[str] = field(default_factory=set)
     required_providers: dict[str, dict[str, Any]] = field(default_factory=dict)
     required_version: str | None = None
@@ -95,6 +99,7 @@ def load_module(path: Path) -> Module:
             module.variables.update(block)
         for block in _blocks(document, "locals"):
             module.locals.update(block)
+            module.local_files.update(dict.fromkeys(block, file))
         for block in _blocks(document, "resource"):
             for kind, named in block.items():
                 module.resources.update({f"{kind}.{name}": body for name, body in named.items()})
@@ -103,6 +108,7 @@ def load_module(path: Path) -> Module:
                 module.data.update(f"{kind}.{name}" for name in named)
         for block in _blocks(document, "module"):
             module.modules.update(block)
+            module.module_files.update(dict.fromkeys(block, file))
         for block in _blocks(document, "output"):
             module.outputs.update(block)
         for block in _blocks(document, "terraform"):
@@ -277,38 +283,243 @@ def _arguments(value: Any) -> Iterator[tuple[str, Any]]:
             yield from _arguments(item)
 
 
-def _variable_value(expression: str, scope: dict[str, Any]) -> Any:
-    """The value of ``${var.a.b}`` in a scope of variable values; other expressions are not evaluated."""
-    match = re.fullmatch(r"\$\{var\.([\w.]+)\}", expression)
-    if not match:
-        raise ValueError(f"only a plain variable reference can be followed statically, not {expression}")
-    value: Any = scope
-    for part in match.group(1).split("."):
-        value = value[part]
-    return value
+class Evaluation:
+    """The values a plan gives one module's variables and locals: a root's come from a variables file
+    (and the defaults), a child's from the arguments of the call to it. What only apply knows raises
+    ``Unknown``."""
+
+    def __init__(self, module: Module, arguments: Mapping[str, Callable[[], Any]], root: Path | None = None) -> None:
+        self.module = module
+        self._arguments = arguments
+        self._locals: dict[str, Any] = {}
+        self._evaluating: set[str] = set()
+        root = root or module.path
+        self._scope = Scope(
+            {
+                "var": Namespace("var", self.variable),
+                "local": Namespace("local", self.local),
+                "path": {"module": str(module.path), "root": str(root), "cwd": str(root)},
+            },
+            FUNCTIONS,
+        )
+        self._root = root
+
+    @classmethod
+    def of_root(cls, path: Path, tfvars: Path | None = None) -> Evaluation:
+        values = parse(tfvars) if tfvars else {}
+        return cls(load_module(path), {name: _constantly(value) for name, value in values.items()})
+
+    def variable(self, name: str) -> Any:
+        if name not in self.module.variables:
+            raise EvaluationError(f"var.{name} is not declared")
+        if name in self._arguments:
+            return self._arguments[name]()
+        spec = self.module.variables[name]
+        if "default" not in spec:
+            raise EvaluationError(f"var.{name} has no value and no default")
+        return spec["default"]
+
+    def local(self, name: str) -> Any:
+        if name in self._locals:
+            return self._locals[name]
+        if name not in self.module.locals:
+            raise EvaluationError(f"local.{name} is not declared")
+        if name in self._evaluating:
+            raise EvaluationError(f"local.{name} depends on itself")
+        self._evaluating.add(name)
+        try:
+            value = self.value(self.module.locals[name])
+        except EvaluationError as exc:
+            exc.local = exc.local or name
+            raise
+        finally:
+            self._evaluating.discard(name)
+        self._locals[name] = value
+        return value
+
+    def value(self, serialized: Any) -> Any:
+        """The value of an expression as python-hcl2 serialises it (a literal, or text with ``${...}``)."""
+        if isinstance(serialized, str):
+            return parse_template(serialized)(self._scope)
+        if isinstance(serialized, dict):
+            return {key: self.value(item) for key, item in serialized.items()}
+        if isinstance(serialized, list):
+            return [self.value(item) for item in serialized]
+        return serialized
+
+    def child(self, name: str) -> Evaluation:
+        """The module ``module.<name>`` calls, with the values of the call's arguments."""
+        call = self.module.modules[name]
+        arguments = {
+            argument: _lazily(self.value, expression)
+            for argument, expression in call.items()
+            if argument not in _MODULE_META
+        }
+        return Evaluation(child(self.module.path, call), arguments, self._root)
+
+
+def _constantly(value: Any) -> Callable[[], Any]:
+    return lambda: value
+
+
+def _lazily(function: Callable[[Any], Any], argument: Any) -> Callable[[], Any]:
+    return lambda: function(argument)
+
+
+_LOCAL_TRAVERSAL = re.compile(rf'(?<![\w.-])local\.{_NAME}(?:\.{_NAME}|\.\d+|\[\d+\]|\["[^"$]*"\])*')
+
+
+def evaluation_problems(path: Path, tfvars: Path | None = None) -> list[str]:
+    """What a plan of the root with this variables file evaluates before it creates anything: every local
+    (a YAML file it reads, a key it takes from that file), every module argument, every other
+    ``local.<name>.<key>...`` in the module's files, and every variable validation, the root's and,
+    with the values of the calls, its child modules'. Whatever needs a value only apply knows is left
+    out."""
+    evaluation = Evaluation.of_root(path, tfvars)
+    suffix = f" with {tfvars.name}" if tfvars else ""
+    problems = _evaluation_problems(evaluation, path.name, suffix)
+    return list(dict.fromkeys(problems))
+
+
+def _evaluation_problems(evaluation: Evaluation, where: str, suffix: str) -> list[str]:
+    module = evaluation.module
+    problems: list[str] = []
+    # A local that fails is reported once, as itself, not again by each expression that uses it.
+    for name, file in module.local_files.items():
+        try:
+            evaluation.local(name)
+        except Unknown:
+            continue
+        except EvaluationError as exc:
+            if exc.local == name:
+                problems.append(f"{where}/{file.name}: local.{name}{suffix}: {exc}")
+    for name, file in module.module_files.items():
+        for argument, expression in module.modules[name].items():
+            if argument in _MODULE_META:
+                continue
+            try:
+                evaluation.value(expression)
+            except Unknown:
+                continue
+            except EvaluationError as exc:
+                if exc.local is None:
+                    problems.append(f"{where}/{file.name}: module.{name}'s {argument}{suffix}: {exc}")
+    for file, document in module.documents.items():
+        # The expressions of locals and module arguments are evaluated whole, above.
+        for text in strings({kind: blocks for kind, blocks in document.items() if kind not in ("locals", "module")}):
+            for traversal in _LOCAL_TRAVERSAL.findall(text):
+                try:
+                    evaluation.value("${" + traversal + "}")
+                except Unknown:
+                    continue
+                except EvaluationError as exc:
+                    if exc.local is None:
+                        problems.append(f"{where}/{file.name}: {traversal}{suffix}: {exc}")
+    for name, spec in module.variables.items():
+        rules = spec.get("validation", [])
+        try:
+            evaluation.variable(name)
+        except (Unknown, EvaluationError):
+            continue  # no value before apply, or one whose expression is reported where it is
+        for rule in [rules] if isinstance(rules, dict) else rules:
+            try:
+                if evaluation.value(rule["condition"]) is not True:
+                    problems.append(f"{where}: var.{name}{suffix}: {evaluation.value(rule['error_message'])}")
+            except Unknown:
+                continue
+            except EvaluationError as exc:
+                problems.append(f"{where}: var.{name}{suffix}: its validation fails: {exc}")
+    for name in module.modules:
+        problems.extend(_evaluation_problems(evaluation.child(name), f"{where}/module.{name}", suffix))
+    return problems
 
 
 def render_cluster_policy(environment_root: Path, tfvars: Path) -> dict[str, Any]:
-    """The etl_restricted policy definition a plan with these variables creates: the template's arguments
-    are followed from the workspace module's variables to the root's module call to the tfvars."""
-    root = load_module(environment_root)
-    values = {name: spec["default"] for name, spec in root.variables.items() if "default" in spec} | parse(tfvars)
-    (call,) = [call for call in root.modules.values() if call["source"] == "../modules/workspace"]
-    workspace = child(environment_root, call)
-    definition = workspace.resources["databricks_cluster_policy.etl_restricted"]["definition"]
-    template = re.search(r'templatefile\("\$\{path\.module\}/([^"]+)", \{(.*)\}\)', definition)
-    if template is None:
-        raise ValueError(f"the policy definition is not a templatefile() call: {definition}")
-    arguments = dict(re.findall(r"(\w+) = var\.(\w+)", template.group(2)))
+    """The etl_restricted policy definition a plan with this variables file creates: the workspace
+    module's definition evaluated with the arguments the root passes it, which come from the variables
+    file and from config/variables/<env>.yaml (the root's locals)."""
+    root = Evaluation.of_root(environment_root, tfvars)
+    (name,) = [name for name, call in root.module.modules.items() if call["source"] == "../modules/workspace"]
+    workspace = root.child(name)
+    definition = workspace.value(workspace.module.resources["databricks_cluster_policy.etl_restricted"]["definition"])
+    return dict(json.loads(definition))
 
-    def value(placeholder: re.Match[str]) -> str:
-        # template argument -> the workspace module's variable -> the root's argument -> the tfvars
-        return str(_variable_value(call[arguments[placeholder.group(1)]], values))
 
-    text = (workspace.path / template.group(1)).read_text()
-    if "%{" in text:
-        raise ValueError("the policy template has directives; the static check follows only ${name}")
-    return dict(json.loads(_INTERPOLATION.sub(value, text)))
+def cluster_policy_violations(policy: Mapping[str, Any], cluster: Mapping[str, Any]) -> list[str]:
+    """What a job cluster sets that the policy does not allow; what it leaves out, the policy fills in."""
+    flat = dict(_flatten(cluster))
+    problems: list[str] = []
+    for attribute, rule in policy.items():
+        if attribute not in flat:
+            continue
+        value = flat[attribute]
+        if rule["type"] == "fixed" and value != rule["value"]:
+            problems.append(f"{attribute} is {value!r}, which the policy fixes to {rule['value']!r}")
+        elif rule["type"] == "range" and not rule.get("minValue", value) <= value <= rule.get("maxValue", value):
+            problems.append(f"{attribute} is {value!r}, outside {rule.get('minValue')} to {rule.get('maxValue')}")
+        elif rule["type"] == "allowlist" and value not in rule["values"]:
+            problems.append(f"{attribute} is {value!r}, not one of {rule['values']}")
+        elif rule["type"] not in ("fixed", "range", "allowlist", "unlimited"):
+            problems.append(f"{attribute}: the static check does not know rules of type '{rule['type']}'")
+    return problems
+
+
+def _flatten(value: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """A cluster's attributes as a policy names them: nested ones joined by dots (custom_tags.ENVM)."""
+    for key, item in value.items():
+        if isinstance(item, Mapping):
+            yield from _flatten(item, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", item
+
+
+def _leaves(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            yield from _leaves(item, (*path, f"[{position}]"))
+    else:
+        yield path, value
+
+
+def _key(path: tuple[str, ...]) -> str:
+    """The name a leaf is set under: its last key that is not a list position."""
+    return next((part for part in reversed(path) if not part.startswith("[")), "")
+
+
+def _repeats(value: Any, key: str, held: Any, held_key: str) -> bool:
+    if isinstance(value, str):
+        return value != "" and value == held
+    if isinstance(value, bool):
+        return key == held_key and held is value
+    if not isinstance(value, int | float):
+        return False
+    if isinstance(held, str):
+        return len(str(value)) >= 6 and re.search(rf"(?<!\d){value}(?!\d)", held) is not None
+    return key == held_key and not isinstance(held, bool) and value == held
+
+
+def repeated_config_values(tfvars: Path, configs: Mapping[str, Any]) -> list[str]:
+    """What a variables file sets that config already holds (configs: file name -> parsed YAML, searched
+    in their order): Terraform must read it from config instead (infra/README.md). A value is config's
+    when config has the same string; a number or a bool, the same value under a key of the same name
+    (so soft_delete_days = 7 is no repeat of retention_days: 7); a number of six or more digits, when
+    a config string has it (the workspace id in the workspace URL)."""
+    held = [
+        (file, ".".join(path).replace(".[", "["), _key(path), value)
+        for file, document in configs.items()
+        for path, value in _leaves(document)
+    ]
+    problems: list[str] = []
+    for path, value in _leaves(parse(tfvars)):
+        key = _key(path)
+        match = next((item for item in held if _repeats(value, key, item[3], item[2])), None)
+        if match is not None:
+            name = ".".join(path).replace(".[", "[")
+            problems.append(f"{tfvars.name}: {name} = {value!r} repeats {match[0]}'s {match[1]}")
+    return problems
 
 
 STORAGE_ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")

@@ -1,29 +1,41 @@
 """infra/terraform: the static checks that stand in for `terraform validate` (infra/README.md), and the
-values per environment against config/variables/<env>.yaml."""
+values Terraform reads from config/variables/<env>.yaml instead of repeating them."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from lakehouse.config import load_config
 from lakehouse.core import jobs
 from tests import terraform_static as static
-from tests.conftest import ROOT
+from tests.conftest import CONFIG_DIR, ROOT
+from tests.terraform_expressions import FUNCTIONS
 
 TERRAFORM = ROOT / "infra" / "terraform"
 ENVIRONMENT = TERRAFORM / "environment"
 METASTORE = TERRAFORM / "metastore"
 ENVS = ("dev", "test", "prod")
 PROVIDERS = {"azurerm", "azuread", "databricks"}
+# Terraform's CLI, or OpenTofu as scripts/setup.sh builds it, to cross-check the static evaluation.
+TERRAFORM_CLI = shutil.which("terraform") or shutil.which("tofu", path=str(ROOT / ".venv" / "bin"))
 
 
 def tfvars(env: str) -> dict[str, Any]:
     return static.parse(ENVIRONMENT / "env" / f"{env}.tfvars")
+
+
+def configs(config_dir: Path = CONFIG_DIR, first: str = "") -> dict[str, Any]:
+    """Every config/variables file, parsed; ``first`` is searched before the others."""
+    files = sorted((config_dir / "variables").glob("*.yaml"), key=lambda file: (file.stem != first, file.stem))
+    return {f"config/variables/{file.name}": yaml.safe_load(file.read_text()) for file in files}
 
 
 def workspace_id(host: str) -> int:
@@ -34,9 +46,11 @@ def workspace_id(host: str) -> int:
 
 @pytest.fixture
 def terraform_copy(tmp_path: Path) -> Path:
-    """A writable copy of infra/terraform for breaking one thing at a time."""
-    copy = tmp_path / "terraform"
+    """A writable copy of infra/terraform for breaking one thing at a time, beside a copy of config/, which
+    the roots read (path.module/../../../config)."""
+    copy = tmp_path / "infra" / "terraform"
     shutil.copytree(TERRAFORM, copy)
+    shutil.copytree(CONFIG_DIR, tmp_path / "config")
     return copy
 
 
@@ -73,7 +87,7 @@ module "ghost" {
     main.write_text(
         main.read_text()
         .replace(workspace_call, workspace_call + "  owner = var.env\n", 1)
-        .replace("  cost_centre            = var.cost_centre\n", "", 1)
+        .replace("  cost_centre            = local.cost_centre\n", "", 1)
     )
     problems = static.reference_problems((terraform_copy / "environment").resolve(), PROVIDERS)
     assert problems == [
@@ -103,15 +117,59 @@ def test_a_variables_file_with_an_unknown_missing_or_mistyped_value_is_refused(t
     file = terraform_copy / "environment" / "env" / "dev.tfvars"
     text = file.read_text().replace('key_vault_name       = "kv-lakehouse-dev"\n', "")
     text = text.replace("soft_delete_days     = 7", 'soft_delete_days     = "a week"')
-    text = text.replace("  num_workers   = 2\n", "")
+    text = text.replace('  resource_group_name = "rg-network-dev"\n}', "}")
     file.write_text(text + 'databricks_token = "x"\n')
     problems = static.tfvars_problems((terraform_copy / "environment").resolve(), file)
     assert problems == [
         "dev.tfvars: 'databricks_token' is not a variable of environment",
         "dev.tfvars: 'soft_delete_days' is 'a week', not a number",
         "dev.tfvars: sets no 'key_vault_name', which environment requires",
-        "dev.tfvars: 'cluster' has keys ['spark_version'], the type has ['num_workers', 'spark_version']",
+        "dev.tfvars: 'databricks_workspace' has keys ['name'], the type has ['name', 'resource_group_name']",
     ]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_each_environment_plans_its_locals_and_validations_with_its_config(env: str) -> None:
+    assert static.evaluation_problems(ENVIRONMENT, ENVIRONMENT / "env" / f"{env}.tfvars") == []
+
+
+def test_the_metastore_plans_its_locals_and_validations_with_config() -> None:
+    assert static.evaluation_problems(METASTORE, METASTORE / "metastore.tfvars") == []
+
+
+def test_a_key_config_lacks_is_found(terraform_copy: Path) -> None:
+    environment = (terraform_copy / "environment").resolve()
+    locals_file = environment / "config.tf"
+    locals_file.write_text(
+        locals_file.read_text().replace("local.config.databricks.cost_centre", "local.config.databricks.cost_center")
+    )
+    main = environment / "main.tf"
+    main.write_text(main.read_text().replace("local.cluster.num_workers", "local.cluster.workers"))
+    dev = terraform_copy.parents[1] / "config" / "variables" / "dev.yaml"
+    dev.write_text(dev.read_text().replace("    data_engineering: dpm-data-eng-dev\n", ""))
+    assert static.evaluation_problems(environment, environment / "env" / "dev.tfvars") == [
+        "environment/config.tf: local.cost_centre with dev.tfvars: has no attribute 'cost_center'",
+        "environment/config.tf: local.data_engineering_group with dev.tfvars: has no attribute 'data_engineering'",
+        "environment/main.tf: module.workspace's num_workers with dev.tfvars: has no attribute 'workers'",
+    ]
+
+
+def test_a_config_value_a_validation_refuses_or_a_missing_config_file_is_found(terraform_copy: Path) -> None:
+    config = terraform_copy.parents[1] / "config" / "variables"
+    prod = config / "prod.yaml"
+    prod.write_text(prod.read_text().replace("    num_workers: 4 ", "    num_workers: 20 "))
+    (config / "test.yaml").unlink()
+    environment = (terraform_copy / "environment").resolve()
+    assert static.evaluation_problems(environment, environment / "env" / "prod.tfvars") == [
+        "environment/module.workspace: var.num_workers with prod.tfvars: "
+        "The etl_restricted policy allows 2 to 16 workers."
+    ]
+    (problem,) = static.evaluation_problems(environment, environment / "env" / "test.tfvars")
+    assert problem.startswith("environment/config.tf: local.config with test.tfvars: file(): no such file ")
+    metastore = (terraform_copy / "metastore").resolve()
+    (problem,) = static.evaluation_problems(metastore, metastore / "metastore.tfvars")
+    assert problem.startswith("metastore/config.tf: local.workspaces with metastore.tfvars: file(): no such file ")
+    assert problem.endswith("config/variables/test.yaml (No such file or directory)")
 
 
 def test_providers_are_pinned_alike_in_every_folder(terraform_copy: Path) -> None:
@@ -156,37 +214,132 @@ def test_the_cluster_policy_is_blueprint_24_1_with_the_environments_values(env: 
     }
 
 
+def test_the_policy_takes_its_values_from_config_and_refuses_a_template_it_cannot_follow(
+    terraform_copy: Path,
+) -> None:
+    environment = (terraform_copy / "environment").resolve()
+    dev = terraform_copy.parents[1] / "config" / "variables" / "dev.yaml"
+    dev.write_text(
+        dev.read_text()
+        .replace("    num_workers: 2 ", "    num_workers: 6 ")
+        .replace("  cost_centre: GRP_IT-DPM", "  cost_centre: GRP_OTHER")
+    )
+    policy = static.render_cluster_policy(environment, environment / "env" / "dev.tfvars")
+    assert policy["num_workers"]["defaultValue"] == 6
+    assert policy["custom_tags.UDP_BU_DB_COST"]["value"] == "GRP_OTHER"
+    template = environment.parent / "modules" / "workspace" / "policies" / "etl_restricted.json.tftpl"
+    template.write_text(template.read_text().replace('"${env}"', '"%{ if env == "prod" }prod%{ endif }"'))
+    with pytest.raises(static.EvaluationError, match="template directives are not supported"):
+        static.render_cluster_policy(environment, environment / "env" / "dev.tfvars")
+
+
 @pytest.mark.parametrize("env", ENVS)
 def test_every_stage_job_cluster_is_one_the_policy_allows(env: str) -> None:
     config = load_config(env)
     policy = static.render_cluster_policy(ENVIRONMENT, ENVIRONMENT / "env" / f"{env}.tfvars")
     for job in jobs.job_definitions(env, config.require_databricks().databricks, "/Volumes/x.whl").values():
         cluster = job.as_dict()["job_clusters"][0]["new_cluster"]
-        flat = {**cluster, **{f"custom_tags.{tag}": value for tag, value in cluster.get("custom_tags", {}).items()}}
-        for attribute, rule in policy.items():
-            if attribute not in flat:
-                continue  # the policy fills in what the job leaves out
-            if rule["type"] == "fixed":
-                assert flat[attribute] == rule["value"], (job.name, attribute)
-            else:
-                assert rule["minValue"] <= flat[attribute] <= rule["maxValue"], (job.name, attribute)
+        assert static.cluster_policy_violations(policy, cluster) == [], job.name
+
+
+def test_a_job_cluster_outside_the_policy_is_found() -> None:
+    policy = static.render_cluster_policy(ENVIRONMENT, ENVIRONMENT / "env" / "dev.tfvars")
+    cluster = {
+        "spark_version": "15.4.x-scala2.12",
+        "num_workers": 32,
+        "node_type_id": "Standard_D4ds_v5",
+        "custom_tags": {"ENVM": "prod", "SYSTEM": "lakehouse"},
+        "azure_attributes": {"availability": "SPOT_AZURE"},
+    }
+    assert static.cluster_policy_violations(policy, cluster) == [
+        "azure_attributes.availability is 'SPOT_AZURE', which the policy fixes to 'ON_DEMAND_AZURE'",
+        "custom_tags.ENVM is 'prod', which the policy fixes to 'dev'",
+        "num_workers is 32, outside 2 to 16",
+        "spark_version is '15.4.x-scala2.12', which the policy fixes to '17.3.x-scala2.13'",
+    ]
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_the_environments_values_are_configs(env: str) -> None:
+def test_terraform_reads_the_environments_values_from_config(env: str) -> None:
     environment = load_config(env).require_environment()
     settings = environment.databricks
     assert settings is not None
-    values = tfvars(env)
-    assert values["env"] == env
-    assert values["catalogs"] == environment.catalogs.model_dump()
-    assert values["cluster"] == {
-        "spark_version": settings.cluster.spark_version,
-        "num_workers": settings.cluster.num_workers,
-    }
-    assert values["cost_centre"] == settings.cost_centre
-    assert values["data_engineering_group"] == environment.governance.groups["data_engineering"]
-    assert values["databricks_host"] == environment.airflow.connections["databricks_default"].host
+    plan = static.Evaluation.of_root(ENVIRONMENT, ENVIRONMENT / "env" / f"{env}.tfvars")
+    assert plan.variable("env") == env
+    assert plan.local("catalogs") == environment.catalogs.model_dump()
+    assert plan.local("cluster") == settings.cluster.model_dump()
+    assert plan.local("cost_centre") == settings.cost_centre
+    assert plan.local("data_engineering_group") == environment.governance.groups["data_engineering"]
+    assert plan.local("databricks_host") == environment.airflow.connections["databricks_default"].host
+    # The Key Vault's secret officers are the data engineering group unless a tfvars file names others.
+    key_vault = plan.child("key_vault")
+    assert key_vault.variable("secret_officers_group") == environment.governance.groups["data_engineering"]
+
+
+@pytest.mark.parametrize(
+    "file", [*(ENVIRONMENT / "env" / f"{env}.tfvars" for env in ENVS), METASTORE / "metastore.tfvars"]
+)
+def test_no_variables_file_repeats_a_value_config_holds(file: Path) -> None:
+    assert static.repeated_config_values(file, configs(first=file.stem)) == []
+
+
+def test_a_variables_file_that_repeats_config_is_refused(terraform_copy: Path) -> None:
+    dev = terraform_copy / "environment" / "env" / "dev.tfvars"
+    dev.write_text(
+        dev.read_text()
+        + 'cost_centre = "GRP_IT-DPM"\ncluster = { spark_version = "17.3.x-scala2.13", num_workers = 2 }\n'
+        + 'secret_officers_group = "dpm-data-eng-dev"\n'
+    )
+    # soft_delete_days = 7 is no repeat of retention_days: 7, another setting under another name.
+    assert static.repeated_config_values(dev, configs(first="dev")) == [
+        "dev.tfvars: cost_centre = 'GRP_IT-DPM' repeats config/variables/dev.yaml's databricks.cost_centre",
+        "dev.tfvars: cluster.spark_version = '17.3.x-scala2.13' repeats config/variables/dev.yaml's "
+        "databricks.cluster.spark_version",
+        "dev.tfvars: cluster.num_workers = 2 repeats config/variables/dev.yaml's databricks.cluster.num_workers",
+        "dev.tfvars: secret_officers_group = 'dpm-data-eng-dev' repeats config/variables/dev.yaml's "
+        "governance.groups.data_engineering",
+    ]
+    metastore = terraform_copy / "metastore" / "metastore.tfvars"
+    metastore.write_text(metastore.read_text() + "workspaces = { prod = 3333333333333333 }\n")
+    assert static.repeated_config_values(metastore, configs()) == [
+        "metastore.tfvars: workspaces.prod = 3333333333333333 repeats config/variables/prod.yaml's "
+        "airflow.connections.databricks_default.host",
+    ]
+
+
+@pytest.mark.skipif(TERRAFORM_CLI is None, reason="neither terraform nor tofu is installed")
+@pytest.mark.parametrize(
+    ("root", "file"),
+    [
+        *((ENVIRONMENT, ENVIRONMENT / "env" / f"{env}.tfvars") for env in ENVS),
+        (METASTORE, METASTORE / "metastore.tfvars"),
+    ],
+    ids=[*ENVS, "metastore"],
+)
+def test_terraform_itself_reads_config_as_the_static_check_does(root: Path, file: Path, tmp_path: Path) -> None:
+    """`terraform console` evaluates config.tf's locals without providers or a backend, so offline: the
+    same values as the static evaluation prove that the evaluator (and its YAML) is Terraform's."""
+    assert TERRAFORM_CLI is not None
+    copy = tmp_path / root.relative_to(ROOT)
+    copy.mkdir(parents=True)
+    for name in ("config.tf", "variables.tf"):
+        shutil.copy(root / name, copy / name)
+    (tmp_path / "config").symlink_to(CONFIG_DIR)
+    names = [name for name, where in static.load_module(root).local_files.items() if where.name == "config.tf"]
+    expression = "jsonencode({" + ", ".join(f"{name} = local.{name}" for name in names) + "})"
+    result = subprocess.run(
+        [TERRAFORM_CLI, "console", f"-var-file={file}"],
+        input=expression,
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    by_terraform = json.loads(json.loads(result.stdout.strip()))
+    plan = static.Evaluation.of_root(root, file)
+    by_static_check = json.loads(FUNCTIONS["jsonencode"]({name: plan.local(name) for name in names}))
+    assert by_terraform == by_static_check
 
 
 def test_azure_names_are_valid_and_each_environment_has_its_own() -> None:
@@ -208,7 +361,7 @@ def test_azure_names_are_valid_and_each_environment_has_its_own() -> None:
 
 
 def test_the_metastore_is_assigned_to_each_environments_workspace() -> None:
-    assigned = static.parse(METASTORE / "metastore.tfvars")["workspaces"]
+    assigned = static.Evaluation.of_root(METASTORE, METASTORE / "metastore.tfvars").local("workspaces")
     expected = {}
     for env in ENVS:
         host = load_config(env).require_environment().airflow.connections["databricks_default"].host

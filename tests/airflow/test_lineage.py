@@ -170,8 +170,8 @@ def test_a_dag_run_sends_start_and_complete_of_every_task_to_the_endpoint(
             arguments = {"system": system, "entity": entity}
             event = by_job[f"{dag_id}.{entity}.{stage}"]["COMPLETE"]
             for side, tables in (("inputs", declared.reads), ("outputs", declared.writes)):
-                expected = [("x-lakehouse", str(t)) for t in tables(config, arguments)]
-                assert [(d["namespace"], d["name"]) for d in event[side]] == expected, (stage, side)
+                datasets = [("x-lakehouse", str(t)) for t in tables(config, arguments)]
+                assert [(d["namespace"], d["name"]) for d in event[side]] == datasets, (stage, side)
         assert by_job[f"{dag_id}.{entity}.silver"]["COMPLETE"]["outputs"][0]["name"] == str(table)
     assert len(requests) == expected, "no event twice"
 

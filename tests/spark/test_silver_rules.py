@@ -92,7 +92,7 @@ def test_sha256_hashes_the_joined_values_with_null_as_empty(spark: SparkSession)
 
 def test_every_kind_of_silver_rule_has_an_expression() -> None:
     """The ``match`` is exhaustive for mypy; this is the same promise at run time."""
-    samples = {
+    samples: dict[str, dict[str, Any]] = {
         "trim_upper": {"column": "c"},
         "pad_digits": {"column": "c", "width": 2},
         "normalise_email": {"column": "c"},

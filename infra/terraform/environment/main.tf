@@ -4,7 +4,7 @@
 locals {
   tags = merge(var.tags, {
     ENVM        = var.env
-    COST_CENTER = var.cost_centre
+    COST_CENTER = local.cost_centre
     SYSTEM      = "lakehouse"
   })
   # One container per zone, named like the keys of config's catalogs, and one for the extracts.
@@ -26,6 +26,14 @@ data "azurerm_private_dns_zone" "zone" {
 data "azurerm_databricks_workspace" "this" {
   name                = var.databricks_workspace.name
   resource_group_name = var.databricks_workspace.resource_group_name
+
+  lifecycle {
+    # The workspace the tfvars name is the one config's Airflow connection (and so the provider) uses.
+    postcondition {
+      condition     = "https://${self.workspace_url}" == local.databricks_host
+      error_message = "The workspace ${var.databricks_workspace.name} is https://${self.workspace_url}, but config/variables/${var.env}.yaml's airflow.connections.databricks_default.host is ${local.databricks_host}."
+    }
+  }
 }
 
 resource "azurerm_resource_group" "this" {
@@ -56,7 +64,7 @@ module "key_vault" {
   name                       = var.key_vault_name
   resource_group_name        = azurerm_resource_group.this.name
   location                   = azurerm_resource_group.this.location
-  secret_officers_group      = var.secret_officers_group
+  secret_officers_group      = coalesce(var.secret_officers_group, local.data_engineering_group)
   private_endpoint_subnet_id = data.azurerm_subnet.private_endpoints.id
   private_dns_zone_id        = data.azurerm_private_dns_zone.zone["vault"].id
   tags                       = local.tags
@@ -65,16 +73,16 @@ module "key_vault" {
 module "workspace" {
   source                 = "../modules/workspace"
   env                    = var.env
-  spark_version          = var.cluster.spark_version
-  num_workers            = var.cluster.num_workers
-  cost_centre            = var.cost_centre
-  catalogs               = var.catalogs
+  spark_version          = local.cluster.spark_version
+  num_workers            = local.cluster.num_workers
+  cost_centre            = local.cost_centre
+  catalogs               = local.catalogs
   container_urls         = module.adls.container_urls
   access_connector_id    = module.adls.access_connector_id
   key_vault_id           = module.key_vault.id
   key_vault_uri          = module.key_vault.uri
   secret_scopes          = var.secret_scopes
-  data_engineering_group = var.data_engineering_group
+  data_engineering_group = local.data_engineering_group
 }
 
 # Workspace audit logs (BLUEPRINT §24.1) go to the environment's account, where the SIEM collects them.

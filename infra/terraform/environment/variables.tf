@@ -1,5 +1,5 @@
 variable "env" {
-  description = "Environment name: the ENVM tag and the config file config/variables/<env>.yaml."
+  description = "Environment name: the ENVM tag, and config/variables/<env>.yaml, which the values that differ per environment come from (config.tf)."
   type        = string
   validation {
     condition     = contains(["dev", "test", "prod"], var.env)
@@ -25,7 +25,8 @@ variable "storage_replication" {
 }
 
 variable "soft_delete_days" {
-  type = number
+  description = "Days deleted blobs and containers stay recoverable: Azure's soft delete, not config's retention_days (Delta VACUUM)."
+  type        = number
 }
 
 variable "key_vault_name" {
@@ -50,49 +51,10 @@ variable "databricks_workspace" {
   })
 }
 
-variable "databricks_host" {
-  description = "The workspace URL (config: airflow.connections.databricks_default.host)."
-  type        = string
-  validation {
-    condition     = can(regex("^https://adb-[0-9]+\\.[0-9]+\\.azuredatabricks\\.net$", var.databricks_host))
-    error_message = "databricks_host is https://adb-<workspace id>.<n>.azuredatabricks.net."
-  }
-}
-
-variable "catalogs" {
-  description = "Catalog names by zone, as config/variables/<env>.yaml names them."
-  type = object({
-    bronze = string
-    silver = string
-    gold   = string
-    ai     = string
-  })
-}
-
-variable "cluster" {
-  description = "The runtime and worker count of config/variables/<env>.yaml (databricks.cluster): the cluster policy fixes the one and defaults to the other."
-  type = object({
-    spark_version = string
-    num_workers   = number
-  })
-  validation {
-    condition     = var.cluster.num_workers >= 2 && var.cluster.num_workers <= 16
-    error_message = "The etl_restricted policy allows 2 to 16 workers."
-  }
-}
-
-variable "cost_centre" {
-  type = string
-}
-
-variable "data_engineering_group" {
-  description = "Account group of the data engineering role: governance.groups.data_engineering in config."
-  type        = string
-}
-
 variable "secret_officers_group" {
-  description = "Azure AD group that manages the Key Vault's secrets (and rotates them)."
+  description = "Azure AD group that manages the Key Vault's secrets (and rotates them); unset, the data engineering group of config (governance.groups.data_engineering)."
   type        = string
+  default     = null
 }
 
 variable "secret_scopes" {
@@ -100,7 +62,7 @@ variable "secret_scopes" {
 }
 
 variable "tags" {
-  description = "Tags besides ENVM and COST_CENTER, which come from env and cost_centre."
+  description = "Tags besides ENVM and COST_CENTER, which come from env and config's databricks.cost_centre."
   type        = map(string)
   default     = {}
 }

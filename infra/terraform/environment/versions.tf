@@ -35,6 +35,7 @@ provider "azurerm" {
 
 provider "azuread" {}
 
+# The workspace URL is config's airflow.connections.databricks_default.host (config.tf).
 provider "databricks" {
-  host = var.databricks_host
+  host = local.databricks_host
 }

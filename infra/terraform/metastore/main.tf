@@ -57,7 +57,7 @@ resource "databricks_metastore_data_access" "this" {
 }
 
 resource "databricks_metastore_assignment" "this" {
-  for_each     = var.workspaces
+  for_each     = local.workspaces
   workspace_id = each.value
   metastore_id = databricks_metastore.this.id
 }

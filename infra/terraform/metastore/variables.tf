@@ -20,9 +20,9 @@ variable "metastore_owner_group" {
   type        = string
 }
 
-variable "workspaces" {
-  description = "Workspace id by environment (the <id> of https://adb-<id>.<n>.azuredatabricks.net)."
-  type        = map(number)
+variable "environments" {
+  description = "The environments whose workspaces are assigned to the metastore; each workspace id comes from config/variables/<env>.yaml (config.tf)."
+  type        = set(string)
 }
 
 variable "network" {

@@ -16,17 +16,15 @@ def valid_config(env: str | None) -> LakehouseConfig:
 
 def local_config(env: str | None, command: str) -> tuple[LakehouseConfig, LocalEnvironment]:
     config = valid_config(env)
-    environment = config.require_environment()
-    if not isinstance(environment, LocalEnvironment):
-        raise SystemExit(f"{command} works on a local environment; '{config.env_name}' runs on {environment.target}")
-    return config, environment
+    try:
+        return config, config.require_local(command)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def databricks_config(env: str | None, command: str) -> tuple[LakehouseConfig, DatabricksEnvironment]:
     config = valid_config(env)
-    environment = config.require_environment()
-    if not isinstance(environment, DatabricksEnvironment):
-        raise SystemExit(
-            f"{command} works on a Databricks environment; '{config.env_name}' runs on {environment.target}"
-        )
-    return config, environment
+    try:
+        return config, config.require_databricks(command)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None

@@ -1,5 +1,7 @@
-# The dev environment. Values that config/variables/dev.yaml also holds must equal it
-# (tests/test_infra.py checks them); credentials come from the pipeline's environment.
+# The dev environment's Azure resources: names, network, the workspace to look up. What
+# config/variables/dev.yaml holds (catalogs, cluster, cost centre, groups, workspace URL) is read from
+# it (config.tf) and must not be set here (tests/test_infra.py checks it); credentials come from the
+# pipeline's environment.
 env                  = "dev"
 location             = "australiaeast"
 resource_group_name  = "rg-lakehouse-dev"
@@ -19,22 +21,6 @@ databricks_workspace = {
   name                = "dbw-lakehouse-dev"
   resource_group_name = "rg-network-dev"
 }
-databricks_host = "https://adb-1111111111111111.11.azuredatabricks.net"
 
-catalogs = {
-  bronze = "dev_ep_raw"
-  silver = "dev_ep_curated"
-  gold   = "dev_ep_marts"
-  ai     = "dev_ep_ai"
-}
-
-cluster = {
-  spark_version = "17.3.x-scala2.13"
-  num_workers   = 2
-}
-cost_centre = "GRP_IT-DPM"
-
-data_engineering_group = "dpm-data-eng-dev"
-secret_officers_group  = "dpm-data-eng-dev"
-
+# Key Vault-backed scopes; the data engineering group of config may read them.
 secret_scopes = ["lakehouse", "sfdc-integration"]

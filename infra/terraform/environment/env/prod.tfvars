@@ -1,5 +1,7 @@
-# The prod environment. Values that config/variables/prod.yaml also holds must equal it
-# (tests/test_infra.py checks them); credentials come from the pipeline's environment.
+# The prod environment's Azure resources: names, network, the workspace to look up. What
+# config/variables/prod.yaml holds (catalogs, cluster, cost centre, groups, workspace URL) is read from
+# it (config.tf) and must not be set here (tests/test_infra.py checks it); credentials come from the
+# pipeline's environment.
 env                  = "prod"
 location             = "australiaeast"
 resource_group_name  = "rg-lakehouse-prod"
@@ -19,22 +21,6 @@ databricks_workspace = {
   name                = "dbw-lakehouse-prod"
   resource_group_name = "rg-network-prod"
 }
-databricks_host = "https://adb-3333333333333333.13.azuredatabricks.net"
 
-catalogs = {
-  bronze = "prod_ep_raw"
-  silver = "prod_ep_curated"
-  gold   = "prod_ep_marts"
-  ai     = "prod_ep_ai"
-}
-
-cluster = {
-  spark_version = "17.3.x-scala2.13"
-  num_workers   = 4
-}
-cost_centre = "GRP_IT-DPM"
-
-data_engineering_group = "dpm-data-eng"
-secret_officers_group  = "dpm-data-eng"
-
+# Key Vault-backed scopes; the data engineering group of config may read them.
 secret_scopes = ["lakehouse", "sfdc-integration"]

@@ -1,5 +1,7 @@
-# The test environment. Values that config/variables/test.yaml also holds must equal it
-# (tests/test_infra.py checks them); credentials come from the pipeline's environment.
+# The test environment's Azure resources: names, network, the workspace to look up. What
+# config/variables/test.yaml holds (catalogs, cluster, cost centre, groups, workspace URL) is read from
+# it (config.tf) and must not be set here (tests/test_infra.py checks it); credentials come from the
+# pipeline's environment.
 env                  = "test"
 location             = "australiaeast"
 resource_group_name  = "rg-lakehouse-test"
@@ -19,22 +21,6 @@ databricks_workspace = {
   name                = "dbw-lakehouse-test"
   resource_group_name = "rg-network-test"
 }
-databricks_host = "https://adb-2222222222222222.12.azuredatabricks.net"
 
-catalogs = {
-  bronze = "test_ep_raw"
-  silver = "test_ep_curated"
-  gold   = "test_ep_marts"
-  ai     = "test_ep_ai"
-}
-
-cluster = {
-  spark_version = "17.3.x-scala2.13"
-  num_workers   = 2
-}
-cost_centre = "GRP_IT-DPM"
-
-data_engineering_group = "dpm-data-eng-test"
-secret_officers_group  = "dpm-data-eng-test"
-
+# Key Vault-backed scopes; the data engineering group of config may read them.
 secret_scopes = ["lakehouse", "sfdc-integration"]

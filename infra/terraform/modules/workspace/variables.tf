@@ -10,6 +10,10 @@ variable "spark_version" {
 variable "num_workers" {
   description = "The policy's default worker count (config: databricks.cluster.num_workers)."
   type        = number
+  validation {
+    condition     = var.num_workers >= 2 && var.num_workers <= 16
+    error_message = "The etl_restricted policy allows 2 to 16 workers."
+  }
 }
 
 variable "cost_centre" {
