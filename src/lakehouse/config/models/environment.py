@@ -61,7 +61,7 @@ class DatabricksSettings(StrictModel):
     checkpoints: str = Field(pattern=r"^/Volumes/[^/]+/[^/]+/[^/]+(/.*)?$")
     """Volume folder of the Bronze streams' checkpoints."""
     artifacts: str = Field(pattern=r"^/Volumes/[^/]+/[^/]+/[^/]+(/.*)?$")
-    """Unity Catalog volume folder the ``spark_jobs`` wheel is uploaded to and installed from."""
+    """Unity Catalog volume folder the project's wheel is uploaded to and installed from."""
     submit_runs: bool = False
     """One-off runs: each task submits its stage (``runs/submit``) on a new job cluster instead of
     running the deployed job; nothing is deployed but the wheel, and runs appear under no job."""
