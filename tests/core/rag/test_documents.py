@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from lakehouse.config import load_config
 from lakehouse.core.rag.documents import DocumentError, load_documents, parse_document
 from tests.conftest import ROOT
 
@@ -56,8 +57,9 @@ def test_only_the_requested_domains_are_loaded(tmp_path: Path) -> None:
 
 
 def test_the_shipped_knowledge_base_is_valid_and_covers_every_domain() -> None:
-    documents = load_documents(ROOT / "knowledge", ["jarvis", "amdm", "pega", "cmdm", "sfdc"])
+    rag = load_config("local", ROOT / "config").require_pipelines().rag
+    documents = load_documents(ROOT / "knowledge", rag.domains)
     domains = {d.meta.domain for d in documents}
-    assert domains == {"jarvis", "amdm", "pega", "cmdm", "sfdc"}
+    assert domains == set(rag.domains)
     assert {d.meta.doc_type for d in documents} >= {"runbook", "data_dictionary", "policy"}
     assert {d.meta.classification for d in documents} >= {"internal", "restricted"}
