@@ -19,7 +19,7 @@ from lakehouse.core.locations import knowledge_root
 from lakehouse.core.rag.documents import load_documents
 from tests.conftest import DAGS_FOLDER, ConfigCopy
 
-CONTRACT = {
+CONTRACT: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "urn:lakehouse:contract:support.ticket",
     "title": "support.ticket",
@@ -133,7 +133,7 @@ def test_the_factory_builds_its_ingest_dag_and_the_other_dags_take_it_in(project
     assert [asset.name for asset in gate.outlets] == [f"{curated}.support.ticket_silver"]
     assert {task.owner for task in dag.tasks} == {"team-support"}
     assert {f"env:{env}", "system:support", "domain:service", "cost_centre:CC-TEST", "tickets"} <= set(dag.tags)
-    assert "`requester_email` (string, PII)" in dag.doc_md
+    assert dag.doc_md and "`requester_email` (string, PII)" in dag.doc_md
     # Maintenance keeps its tables, RAG indexes its documents; Gold reads none of it, so is unchanged.
     assert "maintain_support" in maintenance_dag(config).task_ids
     (build_index,) = rag_dag(config).tasks
