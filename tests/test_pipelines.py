@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from lakehouse.cli import build_parser, main
+from lakehouse.core.stages import JOBS
 from tests.conftest import ROOT
 from tests.fakes.databricks_workspace import Workspace
 
@@ -456,8 +457,8 @@ def test_upload_then_smoke_check_against_the_workspace(
         capsys.readouterr()
         code, out, err = run("verify", "--env", "dev", str(wheel))
         assert code == 0, err
-        assert out.count(remote) == 5 and out.endswith("dev: jobs deployed with the released wheel\n")
+        assert out.count(remote) == len(JOBS) and out.endswith("dev: jobs deployed with the released wheel\n")
 
         other = wheel.with_name(wheel.name.replace("abc1234", "def5678"))
         code, _, err = run("verify", "--env", "dev", str(other))
-        assert code == 1 and err.count(f"installs ['{remote}']") == 5
+        assert code == 1 and err.count(f"installs ['{remote}']") == len(JOBS)

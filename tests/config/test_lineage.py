@@ -10,14 +10,14 @@ from lakehouse.config import load_config
 from tests.conftest import ConfigCopy
 
 
-def _lineage_issues(config_copy: ConfigCopy, lineage: dict[str, Any]) -> list[str]:
-    config_copy.edit("variables/local.yaml", lambda data: data.update(lineage=lineage))
-    return [str(issue) for issue in load_config("local", config_copy.dir).issues]
+def _lineage_issues(project: ConfigCopy, lineage: dict[str, Any]) -> list[str]:
+    project.edit("variables/local.yaml", lambda data: data.update(lineage=lineage))
+    return [str(issue) for issue in load_config("local", project.dir).issues]
 
 
-def test_a_valid_section_loads_with_its_defaults(config_copy: ConfigCopy) -> None:
-    assert _lineage_issues(config_copy, {"url": "https://lineage.example.com:8443/"}) == []
-    lineage = load_config("local", config_copy.dir).require_environment().lineage
+def test_a_valid_section_loads_with_its_defaults(project: ConfigCopy) -> None:
+    assert _lineage_issues(project, {"url": "https://lineage.example.com:8443/"}) == []
+    lineage = load_config("local", project.dir).require_environment().lineage
     assert lineage.enabled and lineage.endpoint == "api/v1/lineage"
     assert lineage.namespace is None and lineage.api_key_connection is None
 
@@ -38,7 +38,7 @@ def test_a_valid_section_loads_with_its_defaults(config_copy: ConfigCopy) -> Non
         ({"uri": "http://marquez"}, "lineage.uri", "did you mean 'url'?"),
     ],
 )
-def test_a_bad_value_is_named(config_copy: ConfigCopy, lineage: dict[str, Any], key: str, expected: str) -> None:
-    (message,) = _lineage_issues(config_copy, lineage)
-    assert message.startswith(f"{config_copy.dir}/variables/local.yaml: {key}: "), message
+def test_a_bad_value_is_named(project: ConfigCopy, lineage: dict[str, Any], key: str, expected: str) -> None:
+    (message,) = _lineage_issues(project, lineage)
+    assert message.startswith(f"{project.dir}/variables/local.yaml: {key}: "), message
     assert expected in message

@@ -24,24 +24,24 @@ def _actions(changes: list[airflow_objects.Change]) -> dict[str, str]:
 @pytest.mark.slow
 def test_apply_creates_then_changes_nothing_then_updates_only_the_changed_field(
     searchable_folder: Path,
-    config_copy: ConfigCopy,
+    project: ConfigCopy,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with running_stack(searchable_folder) as stack:
         api = stack.api
-        first = airflow_objects.plan(load_config("prod"), api)
+        first = airflow_objects.plan(load_config("dev"), api)
         assert set(_actions(first).values()) == {"create"}
         airflow_objects.apply(first, api, report=lambda line: None)
 
-        again = airflow_objects.plan(load_config("prod"), api)
+        again = airflow_objects.plan(load_config("dev"), api)
         assert set(_actions(again).values()) == {"unchanged"}, _actions(again)
 
         # An operator sets the secret by hand (or it is in the backend); a config change keeps it.
         api("PATCH", "/api/v2/connections/smtp_default?update_mask=password", _smtp(password="relay-pass"))
-        config_copy.edit("variables/prod.yaml", lambda d: d["airflow"]["connections"]["smtp_default"].update(port=2525))
-        config_copy.edit("variables/prod.yaml", lambda d: d["airflow"]["variables"].update(owner_team="dpm"))
-        changed = airflow_objects.plan(load_config("prod"), api)
+        project.edit("variables/dev.yaml", lambda d: d["airflow"]["connections"]["smtp_default"].update(port=2525))
+        project.edit("variables/dev.yaml", lambda d: d["airflow"]["variables"].update(owner_team="team-data"))
+        changed = airflow_objects.plan(load_config("dev"), api)
         assert {k: v for k, v in _actions(changed).items() if v != "unchanged"} == {
             "connection smtp_default": "update",
             "variable owner_team": "create",
@@ -52,38 +52,42 @@ def test_apply_creates_then_changes_nothing_then_updates_only_the_changed_field(
         monkeypatch.setenv("AIRFLOW_API_USERNAME", "admin")
         monkeypatch.setenv("AIRFLOW_API_PASSWORD", stack.password)
         capsys.readouterr()
-        assert main(["env", "apply", "--env", "prod", "--dry-run", "--airflow-url", stack.url]) == 0
+        assert main(["env", "apply", "--env", "dev", "--dry-run", "--airflow-url", stack.url]) == 0
         dry_run = capsys.readouterr().out
-        assert f"environment prod in the Airflow at {stack.url}: 1 to create, 1 to update, 6 to unchanged" in dry_run
-        assert "+ variable owner_team: 'dpm'" in dry_run and "~ connection smtp_default: port: 587 -> 2525" in dry_run
-        assert main(["env", "apply", "--env", "prod", "--airflow-url", stack.url]) == 0
+        unchanged = len(first) - 1  # all but the updated connection; the new variable comes on top
+        assert f"environment dev in the Airflow at {stack.url}: 1 to create, 1 to update, {unchanged} to unchanged" in (
+            dry_run
+        )
+        assert "+ variable owner_team: 'team-data'" in dry_run
+        assert "~ connection smtp_default: port: 587 -> 2525" in dry_run
+        assert main(["env", "apply", "--env", "dev", "--airflow-url", stack.url]) == 0
         smtp = api("GET", "/api/v2/connections/smtp_default")
         assert (smtp["port"], smtp["host"]) == (2525, "smtp.example.com")
         assert smtp["password"], "the password set in Airflow survived the update"
         assert api("GET", "/api/v2/variables/lakehouse_catalogs")["value"] == (
-            '{"ai": "prod_ep_ai", "bronze": "prod_ep_raw", "gold": "prod_ep_marts", "silver": "prod_ep_curated"}'
+            '{"ai": "dev_ai", "bronze": "dev_raw", "gold": "dev_marts", "silver": "dev_curated"}'
         )
-        assert set(_actions(airflow_objects.plan(load_config("prod"), api)).values()) == {"unchanged"}
+        assert set(_actions(airflow_objects.plan(load_config("dev"), api)).values()) == {"unchanged"}
 
 
 def _smtp(**fields: Any) -> dict[str, Any]:
     return {"connection_id": "smtp_default", "conn_type": "smtp", **fields}
 
 
-def test_a_secret_in_config_is_refused(config_copy: ConfigCopy) -> None:
+def test_a_secret_in_config_is_refused(project: ConfigCopy) -> None:
     teams = {"conn_type": "http", "extra": {"webhook_token": "x"}}
-    config_copy.edit("variables/prod.yaml", lambda d: d["airflow"]["connections"].update(teams_default=teams))
+    project.edit("variables/dev.yaml", lambda d: d["airflow"]["connections"].update(teams_default=teams))
     with pytest.raises(ConfigError, match="extra key 'webhook_token' looks like a secret"):
-        load_config("prod").raise_for_issues()
+        load_config("dev").raise_for_issues()
 
 
 def test_show_prints_what_tasks_see_with_secrets_masked(
-    airflow_db: Path, teams_webhook: Any, capsys: pytest.CaptureFixture[str]
+    airflow_db: Path, project: ConfigCopy, teams_webhook: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with mock.patch.dict(os.environ):  # the command points this process's Airflow at the environment
-        assert main(["env", "show", "--env", "prod"]) == 0
+        assert main(["env", "show", "--env", "dev"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("environment prod (databricks)\n")
+    assert out.startswith("environment dev (databricks)\n")
     assert "connection teams_default (teams): conn_type='http', password='***'" in out
     assert "connection databricks_default (databricks): not defined" in out
     assert "variable lakehouse_env = (not set)" in out

@@ -13,7 +13,7 @@ import pytest
 from lakehouse.cli import main
 from lakehouse.config.models import Column
 from lakehouse.ops.contract_checks import breaking_changes
-from tests.conftest import CONFIG_DIR
+from tests.conftest import CONFIG_DIR, PROJECT_DIR
 
 
 def _column(name: str, type_: str = "string", nullable: bool = True, **more: Any) -> Column:
@@ -45,8 +45,8 @@ def test_what_breaks_a_consumer() -> None:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """A git checkout whose ``main`` holds the shipped config."""
-    shutil.copytree(CONFIG_DIR, tmp_path / "config")
+    """A git checkout whose ``main`` holds the test project's config."""
+    shutil.copytree(PROJECT_DIR / "config", tmp_path / "config")
     for command in (
         ["init", "-q", "-b", "main"],
         ["add", "config"],
@@ -72,20 +72,20 @@ def _check(config: Path, capsys: pytest.CaptureFixture[str], base: str = "main")
 def test_removing_a_field_fails_the_check_unless_the_major_version_goes_up(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _check(repo, capsys) == (0, "contracts check: 7 contract(s) compared with main, 0 problem(s)\n")
+    assert _check(repo, capsys) == (0, "contracts check: 3 contract(s) compared with main, 0 problem(s)\n")
 
     def drop_email(document: dict[str, Any]) -> None:
         del document["properties"]["email"]
         document["version"] = "1.1.0"
 
-    _edit(repo, "cmdm/customer", drop_email)
+    _edit(repo, "crm/customer", drop_email)
     code, output = _check(repo, capsys)
     assert code == 1
     assert (
-        "cmdm/customer.schema.json: breaking change without a new major version (1.0.0 on main, now 1.1.0): "
+        "crm/customer.schema.json: breaking change without a new major version (1.0.0 on main, now 1.1.0): "
         "'email' was removed"
     ) in output
-    _edit(repo, "cmdm/customer", lambda d: d.update(version="2.0.0"))
+    _edit(repo, "crm/customer", lambda d: d.update(version="2.0.0"))
     assert _check(repo, capsys)[0] == 0
 
 
@@ -93,19 +93,19 @@ def test_a_new_required_field_or_a_retyped_one_is_named(repo: Path, capsys: pyte
     def change(document: dict[str, Any]) -> None:
         document["properties"]["channel_id"] = {"type": "string"}
         document["required"].append("channel_id")
-        document["properties"]["reopen_count"]["type"] = ["string", "null"]
+        document["properties"]["amount"]["type"] = ["string", "null"]
 
-    _edit(repo, "pega/case", change)
+    _edit(repo, "billing/invoice", change)
     code, output = _check(repo, capsys)
     assert code == 1
-    assert "'reopen_count' changed type from integer to string; 'channel_id' is a new required field" in output
+    assert "'amount' changed type from double to string; 'channel_id' is a new required field" in output
 
 
 def test_any_change_of_columns_needs_a_new_version(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _edit(repo, "jarvis/service", lambda d: d["properties"].update(region={"type": ["string", "null"]}))
+    _edit(repo, "billing/payment", lambda d: d["properties"].update(region={"type": ["string", "null"]}))
     code, output = _check(repo, capsys)
-    assert code == 1 and "jarvis/service.schema.json: columns changed but the version is still 1.0.0" in output
-    _edit(repo, "jarvis/service", lambda d: d.update(version="1.1.0"))
+    assert code == 1 and "billing/payment.schema.json: columns changed but the version is still 1.0.0" in output
+    _edit(repo, "billing/payment", lambda d: d.update(version="1.1.0"))
     assert _check(repo, capsys)[0] == 0
 
 
@@ -114,27 +114,31 @@ def test_an_unknown_base_is_a_clear_error(repo: Path, capsys: pytest.CaptureFixt
     assert code == 2 and "contracts check: cannot compare with 'release-9'" in output
 
 
-def test_shipped_samples_validate_and_a_bad_payload_is_pointed_at(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_the_shipped_samples_validate(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["contracts", "validate"]) == 0
-    assert "contracts validate: 21 sample payload(s) validated, 0 problem(s)" in capsys.readouterr().out
+    payloads = sum(len(json.loads(path.read_text())) for path in CONFIG_DIR.glob("contracts/*/samples/*.json"))
+    assert f"contracts validate: {payloads} sample payload(s) validated, 0 problem(s)" in capsys.readouterr().out
 
+
+def test_a_bad_payload_is_pointed_at(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "config"
-    shutil.copytree(CONFIG_DIR, config)
-    samples = config / "contracts" / "pega" / "samples" / "case.json"
+    shutil.copytree(PROJECT_DIR / "config", config)
+    assert main(["contracts", "validate", "--config-dir", str(config)]) == 0
+    assert "contracts validate: 6 sample payload(s) validated, 0 problem(s)" in capsys.readouterr().out
+
+    samples = config / "contracts" / "billing" / "samples" / "payment.json"
     payloads = json.loads(samples.read_text())
-    payloads[1]["created_ts"] = "2026-03-01 10:00"
-    payloads[1]["service"]["plan"] = "X"
-    del payloads[2]["case_id"]
+    payloads[1]["paid_ts"] = "2026-03-01 10:00"
+    payloads[0]["payer"]["plan"] = "X"
+    del payloads[0]["payment_id"]
     samples.write_text(json.dumps(payloads))
     assert main(["contracts", "validate", "--config-dir", str(config)]) == 1
     err = capsys.readouterr().err
-    assert "case.json: payload 1.created_ts: '2026-03-01 10:00' is not a 'date-time'" in err
-    assert "case.json: payload 1.service: Additional properties are not allowed ('plan' was unexpected)" in err
-    assert "case.json: payload 2: 'case_id' is a required property" in err
-    assert "contracts validate: 21 sample payload(s) validated, 3 problem(s)" in err
+    assert "payment.json: payload 1.paid_ts: '2026-03-01 10:00' is not a 'date-time'" in err
+    assert "payment.json: payload 0.payer: Additional properties are not allowed ('plan' was unexpected)" in err
+    assert "payment.json: payload 0: 'payment_id' is a required property" in err
+    assert "contracts validate: 6 sample payload(s) validated, 3 problem(s)" in err
 
     samples.write_text("[{")
     assert main(["contracts", "validate", "--config-dir", str(config)]) == 1
-    assert "case.json: not valid JSON: line 1, column 3" in capsys.readouterr().err
+    assert "payment.json: not valid JSON: line 1, column 3" in capsys.readouterr().err

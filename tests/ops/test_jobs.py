@@ -1,4 +1,4 @@
-"""``lakehouse jobs deploy`` and ``render`` against the workspace double."""
+"""``lakehouse jobs deploy`` and ``render`` of the test project against the workspace double."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from lakehouse.cli import main
 from lakehouse.config import load_config
 from lakehouse.core.jobs import job_definitions
 from lakehouse.ops import jobs
+from tests.conftest import ConfigCopy
 from tests.fakes.databricks_workspace import Workspace
 
 WHEEL = "lakehouse_orchestrator-0.1.0+gabc1234-py3-none-any.whl"
@@ -31,7 +32,7 @@ def _dev_definitions(wheel: str) -> dict:
     return job_definitions("dev", settings, wheel)
 
 
-def test_a_changed_field_is_listed_and_fields_the_workspace_adds_are_not() -> None:
+def test_a_changed_field_is_listed_and_fields_the_workspace_adds_are_not(project: ConfigCopy) -> None:
     old, new = _dev_definitions("/Volumes/a.whl")["gold"], _dev_definitions("/Volumes/b.whl")["gold"]
     assert jobs.differences(old, new) == ["tasks[0].libraries[0].whl: '/Volumes/a.whl' -> '/Volumes/b.whl'"]
     padded = type(old).from_dict({**old.as_dict(), "format": "MULTI_TASK"})
@@ -39,7 +40,7 @@ def test_a_changed_field_is_listed_and_fields_the_workspace_adds_are_not() -> No
 
 
 def test_deploy_creates_then_updates_then_does_nothing(
-    workspace: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    project: ConfigCopy, workspace: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     wheel = tmp_path / WHEEL
     wheel.write_bytes(b"wheel bytes")
@@ -53,8 +54,8 @@ def test_deploy_creates_then_updates_then_does_nothing(
 
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert out.count("created lakehouse-dev-") == len(names)
-    remote = f"/Volumes/dev_ep_ai/artifacts/wheels/{WHEEL}"
+    assert out.count("created test-dev-") == len(names)
+    remote = f"/Volumes/dev_ai/artifacts/wheels/{WHEEL}"
     assert workspace.files == {remote: b"wheel bytes"}
     assert sorted(job["name"] for job in workspace.jobs.values()) == names
 
@@ -72,20 +73,21 @@ def test_deploy_creates_then_updates_then_does_nothing(
     assert len(resets) == len(names)
 
 
-def test_two_jobs_of_one_name_are_an_error_not_a_guess(workspace: Workspace) -> None:
+def test_two_jobs_of_one_name_are_an_error_not_a_guess(project: ConfigCopy, workspace: Workspace) -> None:
     client = WorkspaceClient()
     for _ in range(2):
-        client.jobs.create(name="lakehouse-dev-gold")
-    with pytest.raises(ValueError, match="2 jobs are named 'lakehouse-dev-gold'"):
+        client.jobs.create(name="test-dev-gold")
+    with pytest.raises(ValueError, match="2 jobs are named 'test-dev-gold'"):
         jobs.plan(client, _dev_definitions("/Volumes/x.whl"))
 
 
-def test_render_needs_no_workspace(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["jobs", "render", "--env", "prod", "--wheel", f"dist/{WHEEL}"]) == 0
-    maintenance = load_config("prod").require_databricks().databricks.jobs["maintenance"]
-    assert f'"name": "{maintenance}"' in capsys.readouterr().out
+def test_render_needs_no_workspace(project: ConfigCopy, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["jobs", "render", "--env", "dev", "--wheel", f"dist/{WHEEL}"]) == 0
+    out = capsys.readouterr().out
+    assert '"name": "test-dev-maintenance"' in out
+    assert f'"whl": "/Volumes/dev_ai/artifacts/wheels/{WHEEL}"' in out
 
 
-def test_render_refuses_a_local_environment() -> None:
+def test_render_refuses_a_local_environment(project: ConfigCopy) -> None:
     with pytest.raises(SystemExit, match="lakehouse jobs render needs a Databricks environment; 'local' runs on local"):
         main(["jobs", "render", "--env", "local"])

@@ -25,8 +25,8 @@ from tests.fakes.receivers import HttpReceiver, SmtpInbox, free_port
 
 def _context() -> dict[str, Any]:
     ti = SimpleNamespace(
-        dag_id="lakehouse_ingest_pega",
-        task_id="case.silver",
+        dag_id="lakehouse_ingest_crm",
+        task_id="customer.silver",
         run_id="scheduled__2026-03-02",
         try_number=3,
         log_url="http://127.0.0.1:8080/log",
@@ -35,16 +35,16 @@ def _context() -> dict[str, Any]:
 
 
 def _route(*channels: str, severity: str = "critical") -> Route:
-    return Route(env="prod", severity=severity, channels=channels, system="pega", email_to=("oncall@example.com",))
+    return Route(env="prod", severity=severity, channels=channels, system="crm", email_to=("oncall@example.com",))
 
 
 def test_failure_email_carries_dag_task_try_log_and_error(smtp_inbox: SmtpInbox) -> None:
     TaskAlertNotifier(event="failure", route=_route("email")).notify(_context())
     ((recipients, message),) = smtp_inbox.messages
     assert recipients == ["oncall@example.com"]
-    assert message["Subject"] == "[lakehouse prod] task failed: lakehouse_ingest_pega.case.silver"
+    assert message["Subject"] == "[lakehouse prod] task failed: lakehouse_ingest_crm.customer.silver"
     body = message.get_payload()[0].get_payload(decode=True).decode()
-    for expected in ("environment: prod", "system: pega", "try: 3", "log: http://127.0.0.1:8080/log"):
+    for expected in ("environment: prod", "system: crm", "try: 3", "log: http://127.0.0.1:8080/log"):
         assert expected in body
     assert "error: ValueError: bad row" in body and "second line" not in body
 
@@ -59,14 +59,14 @@ def test_teams_card_names_dag_task_environment_system_try_log_and_error(teams_we
     card = attachment["content"]
     assert (card["type"], card["version"]) == ("AdaptiveCard", "1.4")
     title, facts = card["body"]
-    assert title["text"] == "[lakehouse prod] task failed, will retry: lakehouse_ingest_pega.case.silver"
+    assert title["text"] == "[lakehouse prod] task failed, will retry: lakehouse_ingest_crm.customer.silver"
     assert {fact["title"]: fact["value"] for fact in facts["facts"]} == {
         "severity": "warning",
         "environment": "prod",
-        "dag": "lakehouse_ingest_pega",
-        "system": "pega",
+        "dag": "lakehouse_ingest_crm",
+        "system": "crm",
         "run": "scheduled__2026-03-02",
-        "task": "case.silver",
+        "task": "customer.silver",
         "try": "3",
         "log": "http://127.0.0.1:8080/log",
         "error": "ValueError: bad row",
@@ -84,11 +84,11 @@ def test_pagerduty_event_pages_once_per_task_however_often_it_fails(pagerduty_ap
     assert first.path == "/v2/enqueue"
     event = first.body
     assert (event["routing_key"], event["event_action"]) == (PAGERDUTY_ROUTING_KEY, "trigger")
-    assert event["dedup_key"] == "lakehouse/prod/lakehouse_ingest_pega/case.silver" == second.body["dedup_key"]
+    assert event["dedup_key"] == "lakehouse/prod/lakehouse_ingest_crm/customer.silver" == second.body["dedup_key"]
     payload = event["payload"]
-    assert payload["summary"] == "[lakehouse prod] task failed: lakehouse_ingest_pega.case.silver"
+    assert payload["summary"] == "[lakehouse prod] task failed: lakehouse_ingest_crm.customer.silver"
     assert (payload["severity"], payload["source"]) == ("critical", "lakehouse-prod")
-    assert (payload["component"], payload["group"], payload["class"]) == ("pega", "lakehouse_ingest_pega", "failure")
+    assert (payload["component"], payload["group"], payload["class"]) == ("crm", "lakehouse_ingest_crm", "failure")
     assert payload["custom_details"]["try"] == "3" and payload["custom_details"]["error"] == "ValueError: bad row"
     assert event["links"] == [{"href": "http://127.0.0.1:8080/log", "text": "Task log"}]
     assert second.body["payload"]["custom_details"]["error"] == "RuntimeError: again"
@@ -103,20 +103,20 @@ def test_a_channel_whose_target_is_down_is_logged_and_the_others_still_send(
         TaskAlertNotifier(event="failure", route=_route("pagerduty", "email", "teams", "log")).notify(_context())
     assert "alert channel 'pagerduty' failed for [lakehouse prod] task failed" in caplog.text
     assert "alert channel 'email' failed" in caplog.text  # no SMTP connection at all
-    assert len(teams_webhook.requests) == 1 and "task: case.silver" in caplog.text
+    assert len(teams_webhook.requests) == 1 and "task: customer.silver" in caplog.text
 
 
-def _failing_rag_run(config_copy: ConfigCopy, folder: Path, monkeypatch: pytest.MonkeyPatch, *channels: str) -> Any:
-    """The local RAG DAG, its one task failing on a document without front matter, alerts routed to
-    ``channels``, no retries."""
+def _failing_rag_run(project: ConfigCopy, folder: Path, monkeypatch: pytest.MonkeyPatch, *channels: str) -> Any:
+    """The local RAG DAG of the test project, its one task failing on a document without front
+    matter, alerts routed to ``channels``, no retries."""
 
     def route(data: dict[str, Any]) -> None:
         data["retries"]["retries"] = 0
         data["alerts"]["routes"]["critical"] = list(channels)
 
-    config_copy.edit("variables/local.yaml", route)
-    (folder / "pega").mkdir()
-    (folder / "pega" / "case-runbook.md").write_text("no front matter here")
+    project.edit("variables/local.yaml", route)
+    (folder / "crm").mkdir()
+    (folder / "crm" / "customer-runbook.md").write_text("no front matter here")
     monkeypatch.setenv("LAKEHOUSE_KNOWLEDGE_ROOT", str(folder))
     monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_ROOT", str(folder / "warehouse"))
     dag = DagBag(dag_folder=str(DAGS_FOLDER)).get_dag("lakehouse_rag")
@@ -126,7 +126,7 @@ def _failing_rag_run(config_copy: ConfigCopy, folder: Path, monkeypatch: pytest.
 @pytest.mark.slow
 def test_a_notifier_whose_target_is_down_keeps_the_task_error_and_outcome(
     airflow_db: Path,
-    config_copy: ConfigCopy,
+    project: ConfigCopy,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
@@ -135,18 +135,18 @@ def test_a_notifier_whose_target_is_down_keeps_the_task_error_and_outcome(
     down = json.dumps({"conn_type": "http", "password": f"http://127.0.0.1:{free_port()}/webhook"})
     monkeypatch.setenv("AIRFLOW_CONN_TEAMS_DEFAULT", down)
     with caplog.at_level(logging.ERROR):
-        run = _failing_rag_run(config_copy, tmp_path, monkeypatch, "teams", "log")
+        run = _failing_rag_run(project, tmp_path, monkeypatch, "teams", "log")
     assert run.state == "failed"
     assert {ti.task_id: ti.state for ti in run.get_task_instances()} == {"build_index": "failed"}
     output = "".join(capfd.readouterr()) + caplog.text
-    assert "pega/case-runbook.md: no front matter" in output
+    assert "crm/customer-runbook.md: no front matter" in output
     assert "alert channel 'teams' failed for [lakehouse local] task failed: lakehouse_rag.build_index" in output
 
 
 @pytest.mark.slow
 def test_no_secret_shows_in_logs_docs_rendered_templates_or_xcom(
     airflow_db: Path,
-    config_copy: ConfigCopy,
+    project: ConfigCopy,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
@@ -160,7 +160,7 @@ def test_no_secret_shows_in_logs_docs_rendered_templates_or_xcom(
     from sqlalchemy import select
 
     with caplog.at_level(logging.INFO):
-        run = _failing_rag_run(config_copy, tmp_path, monkeypatch, "teams", "pagerduty", "log")
+        run = _failing_rag_run(project, tmp_path, monkeypatch, "teams", "pagerduty", "log")
     assert run.state == "failed"
     assert len(teams_webhook.requests) == 1 and len(pagerduty_api.requests) == 1  # the secrets were used
     with create_session() as session:
@@ -183,22 +183,22 @@ def test_no_secret_shows_in_logs_docs_rendered_templates_or_xcom(
 
 
 def test_deadline_callback_is_importable_by_path_and_sends_to_its_routes(
-    smtp_inbox: SmtpInbox, teams_webhook: HttpReceiver, pagerduty_api: HttpReceiver
+    project: ConfigCopy, smtp_inbox: SmtpInbox, teams_webhook: HttpReceiver, pagerduty_api: HttpReceiver
 ) -> None:
-    (deadline,) = ingest_dags(load_config("prod"))["lakehouse_ingest_cmdm"].deadline
+    (deadline,) = ingest_dags(load_config("dev"))["lakehouse_ingest_billing"].deadline
     callback = import_string(deadline.callback.path)
     assert inspect.iscoroutinefunction(callback)
     asyncio.run(callback(**deadline.callback.kwargs, context={"dag_run": {"run_id": "scheduled__2026-03-02"}}))
     ((recipients, message),) = smtp_inbox.messages
-    assert recipients == ["dpm_udp_devops@example.com"]
-    assert message["Subject"] == "[lakehouse prod] deadline missed: lakehouse_ingest_cmdm"
+    assert recipients == ["oncall@example.com"]
+    assert message["Subject"] == "[lakehouse dev] deadline missed: lakehouse_ingest_billing"
     body = message.get_payload()[0].get_payload(decode=True).decode()
     assert "run: scheduled__2026-03-02" in body and "did not finish within 2:00:00 of being queued" in body
     (card,) = teams_webhook.requests
     facts = {f["title"]: f["value"] for f in card.body["attachments"][0]["content"]["body"][1]["facts"]}
-    assert (facts["system"], facts["severity"]) == ("cmdm", "critical")
+    assert (facts["system"], facts["severity"]) == ("billing", "critical")
     (page,) = pagerduty_api.requests
-    assert page.body["dedup_key"] == "lakehouse/prod/lakehouse_ingest_cmdm/deadline_miss"
+    assert page.body["dedup_key"] == "lakehouse/dev/lakehouse_ingest_billing/deadline_miss"
 
 
 def test_deadline_callback_runs_without_context(caplog: pytest.LogCaptureFixture) -> None:

@@ -11,8 +11,8 @@ from lakehouse.airflow.targets.gate import evaluate_dq_gate
 from lakehouse.core.stages import DqGateFailure
 from tests.conftest import ConfigCopy
 
-ADDRESS = {"system": "amdm", "entity": "address"}
-ADDRESS_HEADER = "amdm_addr_id,addr_line_1_txt,addr_line_2_txt,sbrb_nm,state,post_cd,gcc_cd,gcc_nm,mb_cd"
+CUSTOMER = {"system": "crm", "entity": "customer"}
+CUSTOMER_HEADER = "customer_id,name,email,country,updated_ts"
 
 
 def _metrics(passed: int, rows: int, failed: dict[str, tuple[str, int]]) -> dict:
@@ -22,39 +22,47 @@ def _metrics(passed: int, rows: int, failed: dict[str, tuple[str, int]]) -> dict
     return {"dq": {"rows": rows, "passed": passed, "pass_rate": passed / rows, "rules": rules}}
 
 
-def test_a_table_under_the_threshold_fails_naming_its_rules_and_rows() -> None:
-    metrics = _metrics(97, 100, {"postcode_regex": ("quarantine", 2), "state_in_set": ("quarantine", 1)})
+def test_a_table_under_the_threshold_fails_naming_its_rules_and_rows(project: ConfigCopy) -> None:
+    metrics = _metrics(87, 100, {"email_regex": ("warn", 5), "country_in_set": ("quarantine", 8)})
     with pytest.raises(DqGateFailure) as caught:
-        evaluate_dq_gate("local", "2026-03-01", ADDRESS, metrics)
+        evaluate_dq_gate("local", "2026-03-01", CUSTOMER, metrics)
     assert str(caught.value) == (
-        "amdm.address 2026-03-01: DQ pass rate 97.00% is under 99.00% over 100 rows; failing rules: "
-        "postcode_regex (quarantine): 2 row(s); state_in_set (quarantine): 1 row(s)"
+        "crm.customer 2026-03-01: DQ pass rate 87.00% is under 90.00% over 100 rows; failing rules: "
+        "email_regex (warn): 5 row(s); country_in_set (quarantine): 8 row(s)"
     )
 
 
-def test_a_table_at_the_threshold_passes_and_reports_what_failed() -> None:
-    metrics = _metrics(99, 100, {"postcode_regex": ("quarantine", 1), "state_in_set": ("quarantine", 0)})
-    summary = evaluate_dq_gate("local", "2026-03-01", ADDRESS, metrics)
-    assert (summary["pass_rate"], summary["required"]) == (0.99, 0.99)
-    assert list(summary["failing_rules"]) == ["postcode_regex"]
+def test_a_table_at_the_threshold_passes_and_reports_what_failed(project: ConfigCopy) -> None:
+    metrics = _metrics(90, 100, {"email_regex": ("warn", 10), "country_in_set": ("quarantine", 0)})
+    summary = evaluate_dq_gate("local", "2026-03-01", CUSTOMER, metrics)
+    assert (summary["pass_rate"], summary["required"]) == (0.9, 0.9)
+    assert list(summary["failing_rules"]) == ["email_regex"]
 
 
-def test_an_entity_can_set_its_own_threshold(config_copy: ConfigCopy) -> None:
-    systems = config_copy.read("systems.yaml")
-    systems["systems"]["amdm"]["entities"]["address"]["min_pass_rate"] = 0.95
-    config_copy.write("systems.yaml", systems)
-    metrics = _metrics(97, 100, {"postcode_regex": ("quarantine", 3)})
-    assert evaluate_dq_gate("local", "2026-03-01", ADDRESS, metrics)["required"] == 0.95
+def test_an_entity_can_set_its_own_threshold(project: ConfigCopy) -> None:
+    systems = project.read("systems.yaml")
+    systems["systems"]["crm"]["entities"]["customer"]["min_pass_rate"] = 0.95
+    project.write("systems.yaml", systems)
+    metrics = _metrics(97, 100, {"country_in_set": ("quarantine", 3)})
+    assert evaluate_dq_gate("local", "2026-03-01", CUSTOMER, metrics)["required"] == 0.95
     with pytest.raises(DqGateFailure, match=r"DQ pass rate 94.00% is under 95.00%"):
-        evaluate_dq_gate("local", "2026-03-01", ADDRESS, _metrics(94, 100, {"postcode_regex": ("quarantine", 6)}))
+        evaluate_dq_gate("local", "2026-03-01", CUSTOMER, _metrics(94, 100, {"country_in_set": ("quarantine", 6)}))
+    # The other system keeps the threshold of systems.yaml's defaults.
+    invoice = {"system": "billing", "entity": "invoice"}
+    assert evaluate_dq_gate("local", "2026-03-01", invoice, _metrics(94, 100, {}))["required"] == 0.9
 
 
 @pytest.mark.slow
 def test_the_gate_task_fails_its_airflow_run_naming_the_rules(
-    airflow_db: Path, spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+    airflow_db: Path,
+    spark: Any,
+    project: ConfigCopy,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
-    """Through Airflow: an extract with 2 bad postcodes in 10 rows is written to Silver (the rule's
-    action is quarantine), then its DQ gate task fails the run at 80 % against 99 %."""
+    """Through Airflow: an extract with 2 customers of an unknown country in 10 rows is written to
+    Silver (the rule's action is quarantine), then its DQ gate task fails the run at 80 % against 90 %."""
     import pendulum
     from airflow.dag_processing.dagbag import DagBag
 
@@ -62,19 +70,19 @@ def test_the_gate_task_fails_its_airflow_run_naming_the_rules(
 
     monkeypatch.setenv("LAKEHOUSE_LANDING_ROOT", str(tmp_path / "landing"))
     monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_ROOT", str(tmp_path / "warehouse"))
-    landing = tmp_path / "landing" / "amdm" / "address" / "2026-03-01"
+    landing = tmp_path / "landing" / "crm" / "customer" / "2026-03-01"
     landing.mkdir(parents=True)
-    postcodes = ["6000"] * 8 + ["60000", "PERTH"]
-    rows = [f"A{i},{i} Main St,,Perth,WA,{postcode},,," for i, postcode in enumerate(postcodes)]
-    (landing / "address.csv").write_text("\n".join([ADDRESS_HEADER, *rows]) + "\n")
+    countries = ["AU"] * 5 + ["nz"] * 3 + ["US", "GB"]
+    rows = [f"C{i},Name {i},c{i}@example.com,{country},2026-03-01T08:00:00Z" for i, country in enumerate(countries)]
+    (landing / "customer.csv").write_text("\n".join([CUSTOMER_HEADER, *rows]) + "\n")
 
-    dag = DagBag(dag_folder=airflow_environ()["AIRFLOW__CORE__DAGS_FOLDER"]).get_dag("lakehouse_ingest_amdm")
+    dag = DagBag(dag_folder=airflow_environ()["AIRFLOW__CORE__DAGS_FOLDER"]).get_dag("lakehouse_ingest_crm")
     dag.deadline = None  # see lakehouse.ops.run: dag.test() of 3.3.2 cannot finish a run with a DeadlineAlert
     run = dag.test(logical_date=pendulum.datetime(2026, 3, 1, tz=dag.timezone), run_conf={"logical_date": "2026-03-01"})
 
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
-    assert (states["address.silver"], states["address.dq_gate"], run.state) == ("success", "failed", "failed")
+    assert (states["customer.silver"], states["customer.dq_gate"], run.state) == ("success", "failed", "failed")
     assert (
-        "amdm.address 2026-03-01: DQ pass rate 80.00% is under 99.00% over 10 rows; failing rules: "
-        "postcode_regex (quarantine): 2 row(s)"
+        "crm.customer 2026-03-01: DQ pass rate 80.00% is under 90.00% over 10 rows; failing rules: "
+        "country_in_set (quarantine): 2 row(s)"
     ) in capfd.readouterr().out
