@@ -382,7 +382,7 @@ def test_each_environment_keeps_its_own_state() -> None:
 
 
 def test_only_prod_pays_for_a_copy_in_the_paired_region() -> None:
-    # BLUEPRINT §24.8: geo-redundant storage for what must survive the loss of a region.
+    # Geo-redundant storage for what must survive the loss of a region.
     geo = {"GRS", "RAGRS", "GZRS", "RAGZRS"}
     assert {env: tfvars(env)["storage_replication"] in geo for env in ENVS} == {
         "dev": False,

@@ -85,7 +85,7 @@ module "workspace" {
   data_engineering_group = local.data_engineering_group
 }
 
-# Workspace audit logs (BLUEPRINT §24.1) go to the environment's account, where the SIEM collects them.
+# Workspace audit logs go to the environment's account, where the SIEM collects them.
 resource "azurerm_monitor_diagnostic_setting" "workspace_audit" {
   name               = "audit-to-adls"
   target_resource_id = data.azurerm_databricks_workspace.this.id

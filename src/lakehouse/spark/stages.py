@@ -172,7 +172,7 @@ def run_smoke_checks(spark: SparkSession, ctx: StageContext, day: date) -> dict[
 
 
 def run_sfdc_requests(spark: SparkSession, ctx: StageContext, day: date) -> dict[str, Any]:
-    """Contact upsert requests for ``day`` from the current customer dimension (BLUEPRINT §30.2)."""
+    """Contact upsert requests for ``day`` from the current customer dimension (docs/outbound.md)."""
     resolve = sql_resolver(ctx, day)
     gold.run_sql_file(spark, sql_file("sfdc/tables.sql"), resolve)
     (merged,) = gold.run_sql_file(spark, sql_file("sfdc/contact_requests.sql"), resolve)
@@ -219,7 +219,7 @@ def run_rag_index(spark: SparkSession, ctx: StageContext, day: date, *, domains:
 
 
 def run_rag_snapshot(spark: SparkSession, ctx: StageContext, day: date) -> dict[str, Any]:
-    """A copy of the index as of ``day`` that can be restored on its own (BLUEPRINT §24.8)."""
+    """A copy of the index as of ``day`` that can be restored on its own (docs/rag.md)."""
     index = knowledge_index(ctx.environment)
     if not ctx.tables.exists(spark, index):
         return {"index": str(index), "snapshot": None, "reason": "the index does not exist yet"}

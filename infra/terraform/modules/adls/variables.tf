@@ -16,7 +16,7 @@ variable "location" {
 }
 
 variable "replication" {
-  description = "LRS or ZRS where a region's loss is acceptable; GRS, RAGRS, GZRS or RAGZRS for data that must survive it (BLUEPRINT §24.8)."
+  description = "LRS or ZRS where a region's loss is acceptable; GRS, RAGRS, GZRS or RAGZRS for data that must survive it."
   type        = string
   validation {
     condition     = contains(["LRS", "ZRS", "GRS", "RAGRS", "GZRS", "RAGZRS"], var.replication)

@@ -1,7 +1,7 @@
 # The environment's vault: Azure RBAC instead of access policies, purge protection (a deleted vault or
 # secret stays recoverable for 90 days and cannot be purged early), reachable only through its private
 # endpoint and by trusted Azure services. Terraform creates the vault and who may use it, never a secret:
-# values are set by the secret officers (quarterly rotation, BLUEPRINT §24.7).
+# values are set by the secret officers (quarterly rotation).
 data "azurerm_client_config" "current" {}
 
 # The first-party application Azure Databricks reads Key Vault-backed secret scopes as.

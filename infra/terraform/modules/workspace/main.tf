@@ -1,5 +1,5 @@
-# Workspace objects of one environment: the etl_restricted cluster policy (BLUEPRINT §24.1), Unity
-# Catalog access to the environment's storage, and Key Vault-backed secret scopes (§24.7). Catalogs,
+# Workspace objects of one environment: the etl_restricted cluster policy (docs/databricks.md), Unity
+# Catalog access to the environment's storage, and Key Vault-backed secret scopes. Catalogs,
 # schemas, grants on them and masks are SQL, applied by the governance DAG.
 locals {
   # The catalogs' managed storage and the landing volume's files, each in its own container.

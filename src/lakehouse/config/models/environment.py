@@ -39,7 +39,7 @@ JobKey = Literal["bronze_ingest", "silver", "gold", "rag", "maintenance"]
 
 class JobCluster(StrictModel):
     """The job cluster every stage job runs on, within the ``etl_restricted`` cluster policy of
-    BLUEPRINT §24.1 (2 to 16 workers, single-user access mode, fixed tags)."""
+    docs/databricks.md (2 to 16 workers, single-user access mode, fixed tags)."""
 
     spark_version: str = Field(min_length=1)
     node_type_id: str = Field(min_length=1)
@@ -57,7 +57,7 @@ class DatabricksSettings(StrictModel):
     cost_centre: str = Field(min_length=1)
     """``COST_CENTER`` tag of the jobs and ``UDP_BU_DB_COST`` of their clusters."""
     landing: str = Field(pattern=r"^/Volumes/[^/]+/[^/]+/[^/]+(/.*)?$")
-    """The volume folder the extracts land in, laid out as SOURCES.md says."""
+    """The volume folder the extracts land in, laid out as ``<system>/<entity>/<YYYY-MM-DD>/`` (docs/local.md)."""
     checkpoints: str = Field(pattern=r"^/Volumes/[^/]+/[^/]+/[^/]+(/.*)?$")
     """Volume folder of the Bronze streams' checkpoints."""
     artifacts: str = Field(pattern=r"^/Volumes/[^/]+/[^/]+/[^/]+(/.*)?$")

@@ -35,7 +35,7 @@ TagKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_leng
 
 
 class Role(StrictModel):
-    """A role of BLUEPRINT §24.1; each environment names its Azure AD group (``governance.groups``)."""
+    """A role (docs/governance.md); each environment names its Azure AD group (``governance.groups``)."""
 
     description: str = Field(min_length=1)
 
@@ -65,7 +65,7 @@ class RowRules(StrictModel):
 
 
 class SecureView(StrictModel):
-    """A view over a Silver table that masks columns for readers outside the PII role (BLUEPRINT §24.2)."""
+    """A view over a Silver table that masks columns for readers outside the PII role (docs/governance.md)."""
 
     zone: Zone = "silver"
     schema_: Identifier = Field(alias="schema")

@@ -93,7 +93,7 @@ SalesforceObject = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-
 
 
 class SfdcOutbound(StrictModel):
-    """Contact upserts to Salesforce (BLUEPRINT §30), built in the Gold DAG and sent by the outbound
+    """Contact upserts to Salesforce (docs/outbound.md), built in the Gold DAG and sent by the outbound
     worker. Off while ``connection`` is unset: the Gold DAG then has no outbound tasks."""
 
     connection: str | None = Field(default=None, min_length=1)

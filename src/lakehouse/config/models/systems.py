@@ -46,7 +46,7 @@ class SilverTarget(StrictModel):
     """Silver schema; the system's name when unset."""
     table: Identifier
     xrefs: tuple[Xref, ...] = ()
-    """Cross-reference tables of BLUEPRINT §28 kept from this table by the same task, each by
+    """Cross-reference tables (docs/pipeline.md) kept from this table by the same task, each by
     ``airflow/include/sql/silver/<table>.sql``, after the Silver MERGE."""
 
 
@@ -164,7 +164,7 @@ class Entity(StrictModel):
     contract_version: str
     natural_key: tuple[Identifier, ...] = Field(min_length=1)
     canonical_keys: dict[SurrogateKey, str] = Field(default_factory=dict)
-    """Gold surrogate key -> contract column (or ``struct.field``) it is the sha256 of (BLUEPRINT §28)."""
+    """Gold surrogate key -> contract column (or ``struct.field``) it is the sha256 of: the key the systems share."""
     silver: SilverTarget
     silver_rules: tuple[SilverRule, ...] = ()
     """Applied in order to every row before survivorship and DQ."""
