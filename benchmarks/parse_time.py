@@ -51,6 +51,8 @@ def generated_config(target: Path, systems: int) -> Path:
     for index in range(systems):
         name, body = originals[index % len(originals)]
         if index >= len(originals):
+            # A new system brings its own contracts: the original's, under its name.
+            shutil.copytree(target / "contracts" / name, target / "contracts" / f"{name}_{index:03d}")
             name = f"{name}_{index:03d}"
             body = json.loads(json.dumps(body))
             for entity in body["entities"].values():

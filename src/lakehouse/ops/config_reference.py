@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
-from pydantic.fields import FieldInfo
 
 from lakehouse import resources
 from lakehouse.config import models
-from lakehouse.ops.field_text import default_text, discriminator, is_model, type_text, unwrap
+from lakehouse.ops.field_text import default_text, discriminator, field_doc, is_model, type_text, unwrap
 
 PAGE = "docs/config-reference.md"
 
@@ -111,8 +110,8 @@ def _about(model: type[BaseModel]) -> str:
     return model.__doc__ if model.__doc__ and model.__doc__ != BaseModel.__doc__ else ""
 
 
-def _description(field: FieldInfo, nested: list[type[BaseModel]]) -> str:
-    parts = [field.description or ""]
+def _description(model: type[BaseModel], name: str, nested: list[type[BaseModel]]) -> str:
+    parts = [field_doc(model, name)]
     if len(nested) == 1 and _about(nested[0]) and _about(nested[0]) not in parts[0]:
         parts.append(_about(nested[0]))
     return _cell(" ".join(part for part in parts if part))
@@ -155,7 +154,7 @@ def _rows(
             yield f"| `{key}` | from the contract | | {derived} |"
             continue
         nested, suffix, union = _nested(field.annotation)
-        type_, description = type_text(field.annotation, tuple(field.metadata)), _description(field, nested)
+        type_, description = type_text(field.annotation, tuple(field.metadata)), _description(model, name, nested)
         yield f"| `{key}` | {type_} | {default_text(field)} | {description} |"
         if union is not None:
             unions.append(TaggedUnion(key + suffix, union.tag, union.variants))
@@ -175,7 +174,7 @@ def _union_table(union: TaggedUnion, level: int) -> list[str]:
         first = union.variants[0]
         for name in shared:
             field = first.model_fields[name]
-            type_, description = type_text(field.annotation, tuple(field.metadata)), _cell(field.description or "")
+            type_, description = type_text(field.annotation, tuple(field.metadata)), _cell(field_doc(first, name))
             lines.append(f"| `{field.alias or name}` | {type_} | {default_text(field)} | {description} |")
         lines += ["", "and each kind its own:", ""]
     lines += [f"| `{union.tag}` | keys | description |", "|---|---|---|"]
@@ -188,7 +187,8 @@ def _union_table(union: TaggedUnion, level: int) -> list[str]:
                 continue
             default = default_text(field)
             detail = type_text(field.annotation, tuple(field.metadata)) + (f", {default}" if default else "")
-            about = f": {_cell(field.description)}" if field.description else ""
+            doc = field_doc(variant, name)
+            about = f": {_cell(doc)}" if doc else ""
             keys.append(f"`{field.alias or name}` ({detail}){about}")
         lines.append(f"| `{value}` | {'<br>'.join(keys) or 'none'} | {_cell(_about(variant))} |")
     return lines

@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
+import textwrap
 import types
 from datetime import date, timedelta
+from functools import cache
+from itertools import pairwise
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import annotated_types
@@ -116,3 +121,34 @@ def default_text(field: FieldInfo) -> str:
     if isinstance(value, str) and value != value.strip():
         return f"`{json.dumps(value)}`"
     return f"`{value}`"
+
+
+@cache
+def _attribute_docs(model: type) -> dict[str, str]:
+    """The string under each annotated attribute of ``model``'s own body, as written in its source."""
+    try:
+        (body,) = ast.parse(textwrap.dedent(inspect.getsource(model))).body
+    except (OSError, TypeError, ValueError):
+        return {}
+    docs: dict[str, str] = {}
+    statements = body.body if isinstance(body, ast.ClassDef) else []
+    for statement, following in pairwise(statements):
+        if (
+            isinstance(statement, ast.AnnAssign)
+            and isinstance(statement.target, ast.Name)
+            and isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+            and isinstance(following.value.value, str)
+        ):
+            docs[statement.target.id] = inspect.cleandoc(following.value.value)
+    return docs
+
+
+def field_doc(model: type, name: str) -> str:
+    """A field's docstring, from the model or the nearest base that declares it. Read here, when the
+    reference is written, rather than by pydantic on every import of the models."""
+    for cls in model.__mro__:
+        doc = _attribute_docs(cls).get(name)
+        if doc is not None:
+            return doc
+    return ""

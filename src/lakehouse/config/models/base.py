@@ -18,7 +18,7 @@ Duration = Annotated[timedelta, Field(gt=timedelta(0))]
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Schedule(StrictModel):
