@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from lakehouse.config import ConfigError, load_config
+from lakehouse.core.governance import build_plan
 from tests.conftest import ENVIRONMENTS, ConfigCopy
 
 
@@ -128,3 +129,14 @@ def test_a_broken_governance_file_stops_the_plan_only(project: ConfigCopy) -> No
         config.require_governance()
     assert config.pipelines is not None and config.pipeline_issues == ()
     assert list(config.systems) == ["crm", "billing"] and config.system_issues == {}
+
+
+def test_a_secure_view_over_a_broken_system_names_it_instead_of_failing_to_plan(project: ConfigCopy) -> None:
+    project.edit("systems.yaml", lambda d: d["systems"]["crm"]["dq_rules"][0].update(action="drop"))
+    config = load_config("dev")
+    assert config.broken_systems == ("crm",) and config.governance_issues == ()
+    with pytest.raises(ConfigError, match="Unity Catalog governance cannot be planned") as caught:
+        build_plan(config)
+    (issue,) = caught.value.issues
+    expected = "secure_views.v_customer.source: reads system 'crm', which has problems of its own (got 'crm.customer')"
+    assert str(issue).endswith(expected)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lakehouse.config.issues import ConfigError, ConfigIssue
+from lakehouse.config.issues import ConfigError, ConfigIssue, display_path
 from lakehouse.config.models import DatabricksEnvironment, Environment, Governance, LocalEnvironment, Pipelines, System
 
 
@@ -64,6 +64,19 @@ class LakehouseConfig:
     def require_governance(self) -> Governance:
         if self.governance is None or self.governance_issues:
             raise ConfigError(self.governance_issues, "Unity Catalog governance cannot be planned")
+        # A secure view over a broken system cannot be planned: its problems are that system's issues.
+        blocked = [
+            ConfigIssue(
+                display_path(self.config_dir / "governance.yaml"),
+                f"secure_views.{name}.source",
+                f"reads system '{view.source.partition('.')[0]}', which has problems of its own",
+                view.source,
+            )
+            for name, view in self.governance.secure_views.items()
+            if view.source.partition(".")[0] in self.broken_systems
+        ]
+        if blocked:
+            raise ConfigError(blocked, "Unity Catalog governance cannot be planned")
         return self.governance
 
     def raise_for_issues(self) -> None:
