@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,24 @@ from lakehouse.ops.airflow_home import airflow_environ  # noqa: E402
 from tests.fakes.receivers import HttpReceiver, SmtpInbox, pagerduty_answer  # noqa: E402
 
 os.environ.update(airflow_environ())
+
+
+SLOWEST_FILES = 25
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Time per test file (setup, call and teardown of its tests), slowest first: where CI's minutes
+    go. A session fixture's setup counts for the file of the first test that needs it."""
+    seconds: defaultdict[str, float] = defaultdict(float)
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if isinstance(report, pytest.TestReport):
+                seconds[report.nodeid.split("::")[0]] += report.duration
+    if not seconds:
+        return
+    terminalreporter.write_sep("=", f"time per test file, the slowest {SLOWEST_FILES}")
+    for path, total in sorted(seconds.items(), key=lambda item: -item[1])[:SLOWEST_FILES]:
+        terminalreporter.write_line(f"{total:9.2f}s {path}")
 
 
 @pytest.fixture(scope="session")

@@ -432,7 +432,7 @@ def test_upload_then_smoke_check_against_the_workspace(
     release_env = _release_env()
     wheel = tmp_path / "lakehouse_orchestrator-0.1.0+gabc1234-py3-none-any.whl"
     wheel.write_bytes(b"wheel bytes")
-    with Workspace(dict(os.environ)) as workspace:
+    with Workspace() as workspace:
         monkeypatch.setenv("DATABRICKS_HOST", workspace.url)
         monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-emulator")
 

@@ -3,9 +3,18 @@ REST APIs that the Airflow provider and databricks-sdk call for this project.
 
 What it emulates: jobs list (with the name filter), get, create and reset; run-now and runs submit
 with idempotency tokens; runs get, get-output and cancel; the files API's metadata and upload for the wheel. A run of
-a job whose task is our ``python_wheel_task`` really executes: the stage runs as a subprocess
-(the ``lakehouse-stage`` entry point) with local Spark and path-addressed Delta tables under a folder of the
-test, and moves through PENDING, RUNNING and TERMINATED with SUCCESS, FAILED or CANCELED.
+a job whose task is our ``python_wheel_task`` really executes: the task's named parameters, with
+``{{job.parameters.NAME}}`` resolved against the job's parameters (their defaults, overridden by those
+of run-now), go to the ``lakehouse-stage`` entry point's own parsing (``wheel_task``), which runs the
+stage in this process, on the test's Spark session, with path-addressed Delta tables under a folder
+of the test (the stage reads that folder, and the config, from ``os.environ``: the test sets what
+``dev_workspace`` yields). A run moves through PENDING, RUNNING and TERMINATED with SUCCESS, FAILED or
+CANCELED; its output is the line the entry point prints. A RUNNING run cannot be killed: cancelling it
+marks it cancelled once its stage ends.
+
+What it refuses as Databricks does, with 400 ``INVALID_PARAMETER_VALUE``: a job created or reset whose
+task forwards a ``{{job.parameters.NAME}}`` the job does not declare, and a run-now with a job
+parameter the job does not declare.
 
 The SQL Statement Execution API (warehouses list; statements execute, get and cancel) runs each
 statement in the Spark session the test hands over, with Unity Catalog names of the given catalogs
@@ -19,7 +28,8 @@ parent catalog or schema, a view's source table and functions, a grant's securab
 column in its table's Delta schema. They finish before the response, as quick DDL does.
 
 What it does not: clusters (none are started; ``new_cluster`` is stored, not used), libraries (the
-wheel is not installed; the checkout's code runs), Unity Catalog (tables are folders), permissions,
+wheel is not installed; the checkout's code runs), dynamic value references other than job parameters,
+Unity Catalog (tables are folders), permissions,
 authentication (any token is accepted), pagination beyond one page, task values, repair, run
 queues and concurrency limits.
 """
@@ -27,13 +37,11 @@ queues and concurrency limits.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,6 +52,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 import yaml
+
+from lakehouse.spark.main import wheel_task
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2026, 3, 1)
@@ -57,13 +67,37 @@ class Run:
     """None for a one-off run (runs/submit)."""
     name: str
     parameters: dict[str, str]
+    """The job parameters of a job's run; the task's named parameters of a one-off run."""
+    named: list[str]
+    """What the ``python_wheel_task`` passes the entry point: ``--name=value``."""
     state: str = "PENDING"
     result: str | None = None
     message: str = ""
     output: str = ""
     error: str = ""
-    process: subprocess.Popen[bytes] | None = None
+    thread: threading.Thread | None = None
     started: float = field(default_factory=time.time)
+
+
+class InvalidRequest(ValueError):
+    """What Databricks answers with 400 ``INVALID_PARAMETER_VALUE``."""
+
+
+_JOB_PARAMETER = re.compile(r"\{\{\s*job\.parameters\.(\w+)\s*\}\}")
+
+
+def check_job(settings: dict[str, Any]) -> None:
+    """Refuse job settings whose tasks forward a job parameter the job does not declare."""
+    declared = {parameter["name"] for parameter in settings.get("parameters", [])}
+    for task in settings.get("tasks", []):
+        named = task.get("python_wheel_task", {}).get("named_parameters", {})
+        for name, value in named.items():
+            for reference in _JOB_PARAMETER.findall(str(value)):
+                if reference not in declared:
+                    raise InvalidRequest(
+                        f"Task {task.get('task_key')}: named parameter '{name}' references the job parameter "
+                        f"'{reference}', which the job does not define"
+                    )
 
 
 @dataclass
@@ -170,8 +204,7 @@ class Statement:
 class Workspace:
     """The emulator's state, and the server that serves it."""
 
-    def __init__(self, environ: dict[str, str], run_delay: float = 0.0) -> None:
-        self.environ = environ
+    def __init__(self, run_delay: float = 0.0) -> None:
         self.run_delay = run_delay
         """Seconds a run stays PENDING: room for a test to defer or kill the task first."""
         self.jobs: dict[int, dict[str, Any]] = {}
@@ -185,7 +218,7 @@ class Workspace:
         """SQL warehouses, id to name."""
         self.statements: dict[str, Statement] = {}
         self.spark: Any = None
-        """The Spark session SQL statements run in; the test sets it."""
+        """The Spark session job runs and SQL statements run in; the test sets it."""
         self.catalogs: set[str] = set()
         """Catalogs whose three-part names statements read as folders under the warehouse root."""
         self.unity_catalog = UnityCatalog()
@@ -200,10 +233,14 @@ class Workspace:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Stops serving, cancels the runs still pending and waits for those running: a stage that
+        outlived the test would read and write what the next test set up."""
         self.server.shutdown()
-        for run in self.runs.values():
-            if run.process and run.process.poll() is None:
-                run.process.kill()
+        for run_id in list(self.runs):
+            self.cancel(run_id)
+        for run in list(self.runs.values()):
+            if run.thread is not None and run.state == "TERMINATING":
+                run.thread.join()
 
     def next_id(self) -> int:
         with self._lock:
@@ -233,7 +270,7 @@ class Workspace:
         if statement.state != "PENDING":
             return  # cancelled while pending
         statement.state = "RUNNING"
-        root = self.environ["LAKEHOUSE_WAREHOUSE_ROOT"]
+        root = self.warehouse()
 
         def folder(match: re.Match[str]) -> str:
             catalog, schema, table = match.groups()
@@ -252,10 +289,15 @@ class Workspace:
 
     def _table_columns(self, name: str) -> list[str] | None:
         catalog, schema, table = name.split(".")
-        folder = Path(self.environ["LAKEHOUSE_WAREHOUSE_ROOT"]) / catalog / schema / table
+        folder = self.warehouse() / catalog / schema / table
         if not (folder / "_delta_log").is_dir():
             return None
         return list(self.spark.read.format("delta").load(str(folder)).columns)
+
+    def warehouse(self) -> Path:
+        """The folder of the tables, as ``LAKEHOUSE_WAREHOUSE_ROOT`` points the stages at it."""
+        assert self.root is not None, "statements and runs need the test's folder"
+        return self.root / "warehouse"
 
     def statement_json(self, statement: Statement) -> dict[str, Any]:
         status: dict[str, Any] = {"state": statement.state}
@@ -265,16 +307,36 @@ class Workspace:
 
     # --- runs ---------------------------------------------------------------------------------
 
+    def create_job(self, settings: dict[str, Any]) -> int:
+        check_job(settings)
+        job_id = self.next_id()
+        self.jobs[job_id] = settings
+        return job_id
+
+    def reset_job(self, job_id: int, settings: dict[str, Any]) -> None:
+        check_job(settings)
+        self.jobs[job_id] = settings
+
     def run_now(self, body: dict[str, Any]) -> dict[str, Any]:
-        token = body.get("idempotency_token")
-        if token and token in self.tokens:
-            return {"run_id": self.tokens[token]}
         job_id = int(body["job_id"])
         settings = self.jobs[job_id]
         defaults = {p["name"]: str(p.get("default", "")) for p in settings.get("parameters", [])}
-        return self._start(
-            Run(self.next_id(), job_id, settings.get("name", ""), {**defaults, **body.get("job_parameters", {})}), token
-        )
+        given = {name: str(value) for name, value in body.get("job_parameters", {}).items()}
+        undeclared = sorted(set(given) - set(defaults))
+        if undeclared:
+            raise InvalidRequest(
+                f"Job {job_id} ({settings.get('name')}) does not define the job parameter(s) {', '.join(undeclared)}"
+            )
+        token = body.get("idempotency_token")
+        if token and token in self.tokens:
+            return {"run_id": self.tokens[token]}
+        parameters = {**defaults, **given}
+        (task,) = settings["tasks"]
+        named = [
+            f"--{name}={_JOB_PARAMETER.sub(lambda match: parameters[match.group(1)], str(value))}"
+            for name, value in task["python_wheel_task"]["named_parameters"].items()
+        ]
+        return self._start(Run(self.next_id(), job_id, settings.get("name", ""), parameters, named), token)
 
     def submit(self, body: dict[str, Any]) -> dict[str, Any]:
         """A one-off run: the stage's parameters are the wheel task's named parameters."""
@@ -283,46 +345,50 @@ class Workspace:
             return {"run_id": self.tokens[token]}
         (task,) = body["tasks"]
         parameters = {k: str(v) for k, v in task["python_wheel_task"]["named_parameters"].items()}
-        return self._start(Run(self.next_id(), None, body.get("run_name", ""), parameters), token)
+        named = [f"--{name}={value}" for name, value in parameters.items()]
+        return self._start(Run(self.next_id(), None, body.get("run_name", ""), parameters, named), token)
 
     def _start(self, run: Run, token: str | None) -> dict[str, Any]:
         self.runs[run.run_id] = run
         if token:
             self.tokens[token] = run.run_id
-        threading.Thread(target=self._execute, args=(run,), daemon=True).start()
+        run.thread = threading.Thread(target=self._execute, args=(run,), daemon=True)
+        run.thread.start()
         return {"run_id": run.run_id, "number_in_job": run.run_id}
 
     def _execute(self, run: Run) -> None:
         time.sleep(self.run_delay)
-        if run.state != "PENDING":
-            return  # cancelled while pending
-        # What the job's python_wheel_task does: the lakehouse-stage entry point with named parameters.
-        entry = "import sys; from lakehouse.spark.main import wheel_main; sys.exit(wheel_main())"
-        command = [sys.executable, "-c", entry, *(f"--{k}={v}" for k, v in run.parameters.items())]
-        run.state = "RUNNING"
-        run.process = subprocess.Popen(
-            command, cwd=ROOT, env=self.environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-        out, err = run.process.communicate()
-        if run.state == "TERMINATING":
-            run.state, run.result, run.message = "TERMINATED", "CANCELED", "Run cancelled by the user."
-            return
-        run.output, run.error = out.decode(), err.decode()
-        if run.process.returncode == 0:
-            run.state, run.result = "TERMINATED", "SUCCESS"
+        with self._lock:
+            if run.state != "PENDING":
+                return  # cancelled while pending
+            run.state = "RUNNING"
+        # What the job's python_wheel_task does: the lakehouse-stage entry point with the named parameters.
+        try:
+            result = wheel_task(run.named, self.spark)
+        except (Exception, SystemExit) as error:  # SystemExit: the entry point refused its arguments
+            outcome, output = "FAILED", ""
+            message = f"Task stage failed: {traceback.format_exception_only(error)[0].strip()}"
+            trace = "".join(traceback.format_exception(error))
         else:
-            last = [line for line in run.error.splitlines() if line.strip()][-1:] or ["exit code"]
-            run.state, run.result, run.message = "TERMINATED", "FAILED", f"Task stage failed: {last[0]}"
+            outcome, output, message, trace = "SUCCESS", json.dumps(result, default=str) + "\n", "", ""
+        with self._lock:
+            if run.state == "TERMINATING":
+                outcome, message = "CANCELED", "Run cancelled by the user."
+            run.output, run.error = output, trace
+            run.state, run.result, run.message = "TERMINATED", outcome, message
 
     def run_json(self, run: Run) -> dict[str, Any]:
+        # Under the lock: a run read between its TERMINATED and its result would read as failed.
+        with self._lock:
+            life_cycle_state, result, message = run.state, run.result, run.message
         life_cycle = {"PENDING": "PENDING", "RUNNING": "RUNNING", "TERMINATING": "TERMINATING"}
-        state: dict[str, Any] = {"life_cycle_state": life_cycle.get(run.state, "TERMINATED")}
-        if run.result:
-            state["result_state"] = run.result
-        state["state_message"] = run.message
-        status: dict[str, Any] = {"state": "TERMINATED" if run.state == "TERMINATED" else run.state}
-        if run.result:
-            status["termination_details"] = {"code": run.result}
+        state: dict[str, Any] = {"life_cycle_state": life_cycle.get(life_cycle_state, "TERMINATED")}
+        if result:
+            state["result_state"] = result
+        state["state_message"] = message
+        status: dict[str, Any] = {"state": "TERMINATED" if life_cycle_state == "TERMINATED" else life_cycle_state}
+        if result:
+            status["termination_details"] = {"code": result}
         page = f"#job/{run.job_id}/run/{run.run_id}" if run.job_id else f"#run/{run.run_id}"
         return {
             "job_id": run.job_id,
@@ -337,13 +403,13 @@ class Workspace:
         }
 
     def cancel(self, run_id: int) -> None:
-        run = self.runs[run_id]
-        if run.state == "PENDING":
-            run.state, run.result, run.message = "TERMINATED", "CANCELED", "Run cancelled by the user."
-        elif run.state == "RUNNING":
-            run.state = "TERMINATING"
-            if run.process:
-                run.process.terminate()
+        """A pending run ends at once; a running one when its stage does (see the module's docstring)."""
+        with self._lock:
+            run = self.runs[run_id]
+            if run.state == "PENDING":
+                run.state, run.result, run.message = "TERMINATED", "CANCELED", "Run cancelled by the user."
+            elif run.state == "RUNNING":
+                run.state = "TERMINATING"
 
 
 def _handler(workspace: Workspace) -> type[BaseHTTPRequestHandler]:
@@ -426,15 +492,19 @@ def _handler(workspace: Workspace) -> type[BaseHTTPRequestHandler]:
             path = urlparse(self.path).path
             body = self._body()
             workspace.calls.append(("POST", path))
+            try:
+                self._post(path, body)
+            except InvalidRequest as error:
+                self._reply(400, {"error_code": "INVALID_PARAMETER_VALUE", "message": str(error)})
+
+        def _post(self, path: str, body: dict[str, Any]) -> None:
             if path == "/api/2.2/jobs/create":
-                job_id = workspace.next_id()
-                workspace.jobs[job_id] = body
-                self._reply(200, {"job_id": job_id})
+                self._reply(200, {"job_id": workspace.create_job(body)})
             elif path == "/api/2.2/jobs/reset":
                 job_id = int(body["job_id"])
                 if job_id not in workspace.jobs:
                     return self._missing(f"Job {job_id}")
-                workspace.jobs[job_id] = body["new_settings"]
+                workspace.reset_job(job_id, body["new_settings"])
                 self._reply(200)
             elif path == "/api/2.2/jobs/run-now":
                 if int(body.get("job_id", 0)) not in workspace.jobs:
@@ -468,8 +538,9 @@ def _handler(workspace: Workspace) -> type[BaseHTTPRequestHandler]:
 def dev_workspace(root: Path, spark: Any) -> Iterator[tuple[Workspace, dict[str, str]]]:
     """A workspace for the dev environment in ``root``: a copy of the config that polls every second
     instead of every minute and retries once at once, 500 customers' extracts for ``DAY``, the jobs
-    deployed and a SQL warehouse for Gold. Yields it with the variables that point the lakehouse and
-    Airflow at it."""
+    deployed and a SQL warehouse for Gold; its runs run on ``spark``. Yields it with the variables the
+    test sets while it lives (undone after it closes, which waits for its runs): they point Airflow at
+    it, and the stages it runs at the config copy and the folders of ``root``."""
     from databricks.sdk import WorkspaceClient
 
     from lakehouse.config import load_config
@@ -484,14 +555,7 @@ def dev_workspace(root: Path, spark: Any) -> Iterator[tuple[Workspace, dict[str,
     (root / "config" / "variables" / "dev.yaml").write_text(yaml.safe_dump(dev, sort_keys=False))
     config = load_config("dev", root / "config")
     write_demo_data(dict(config.systems), root / "landing", 500, 21, DAY)
-    lakehouse_environ = {"LAKEHOUSE_CONFIG_DIR": str(root / "config"), "LAKEHOUSE_ENV": "dev"}
-    stage_environ = {
-        **os.environ,
-        **lakehouse_environ,
-        "LAKEHOUSE_WAREHOUSE_ROOT": str(root / "warehouse"),
-        "LAKEHOUSE_LANDING_ROOT": str(root / "landing"),
-    }
-    with Workspace(stage_environ) as emulator:
+    with Workspace() as emulator:
         host, port = emulator.url.removeprefix("http://").split(":")
         connection = {"conn_type": "databricks", "host": host, "port": int(port), "schema": "http"}
         client = WorkspaceClient(host=emulator.url, token="dapi-emulator", auth_type="pat")
@@ -501,5 +565,11 @@ def dev_workspace(root: Path, spark: Any) -> Iterator[tuple[Workspace, dict[str,
         emulator.spark = spark
         emulator.catalogs = set(config.require_environment().catalogs.model_dump().values())
         emulator.warehouses = {"wh-gold": "lakehouse-dev-gold-sql"}
-        connection_json = json.dumps({**connection, "password": "dapi-emulator"})
-        yield emulator, {**lakehouse_environ, "AIRFLOW_CONN_DATABRICKS_DEFAULT": connection_json}
+        environ = {
+            "LAKEHOUSE_CONFIG_DIR": str(root / "config"),
+            "LAKEHOUSE_ENV": "dev",
+            "LAKEHOUSE_WAREHOUSE_ROOT": str(emulator.warehouse()),
+            "LAKEHOUSE_LANDING_ROOT": str(root / "landing"),
+            "AIRFLOW_CONN_DATABRICKS_DEFAULT": json.dumps({**connection, "password": "dapi-emulator"}),
+        }
+        yield emulator, environ

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +20,7 @@ WHEEL = "lakehouse_orchestrator-0.1.0+gabc1234-py3-none-any.whl"
 
 @pytest.fixture
 def workspace(monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
-    with Workspace(dict(os.environ)) as emulator:
+    with Workspace() as emulator:
         monkeypatch.setenv("DATABRICKS_HOST", emulator.url)
         monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-emulator")
         yield emulator

@@ -121,21 +121,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def wheel_main(argv: Sequence[str] | None = None) -> int:
-    """The ``lakehouse-stage`` entry point of the Databricks ``python_wheel_task``: the job passes its
-    parameters as ``--name=value``; empty ones are parameters this stage does not take."""
-    named: dict[str, str] = {}
-    for item in sys.argv[1:] if argv is None else argv:
+def wheel_task(named: Sequence[str], spark: SparkSession | None = None) -> dict[str, Any]:
+    """What the ``lakehouse-stage`` entry point runs: the job passes its parameters as ``--name=value``;
+    empty ones are parameters this stage does not take. ``spark`` defaults to the environment's
+    session (``session_for``)."""
+    values: dict[str, str] = {}
+    for item in named:
         name, separator, value = item.removeprefix("--").partition("=")
         if not separator:
             raise SystemExit(f"lakehouse-stage: expected --name=value, got '{item}'")
-        named[name] = value
+        values[name] = value
     try:
-        stage, env, logical_date = named.pop("stage"), named.pop("env"), named.pop("logical_date")
+        stage, env, logical_date = values.pop("stage"), values.pop("env"), values.pop("logical_date")
     except KeyError as exc:
         raise SystemExit(f"lakehouse-stage: missing --{exc.args[0]}=...") from None
-    arguments = [f"{name}={value}" for name, value in named.items() if value]
-    return main(["--stage", stage, "--env", env, "--logical-date", logical_date, *(f"--arg={a}" for a in arguments)])
+    arguments = {name: value for name, value in values.items() if value}
+    return run(spark or session_for(env), stage, env, date.fromisoformat(logical_date), arguments)
+
+
+def wheel_main(argv: Sequence[str] | None = None) -> int:
+    """The ``lakehouse-stage`` console script of the Databricks ``python_wheel_task``: prints the
+    stage's counts as the last line, which the Jobs API returns as the run's output."""
+    result = wheel_task(sys.argv[1:] if argv is None else argv)
+    print(json.dumps(result, default=str))
+    return 0
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from tests.fakes.databricks_workspace import DAY, Workspace, dev_workspace
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory, airflow_db: Path, spark: SparkSession) -> Iterator[Workspace]:
     root = tmp_path_factory.mktemp("databricks")
-    with dev_workspace(root, spark) as (emulator, environ), pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, dev_workspace(root, spark) as (emulator, environ):
         for name, value in environ.items():
             patch.setenv(name, value)
         yield emulator
@@ -138,6 +138,34 @@ def test_a_failing_job_fails_the_task_with_the_run_page_and_the_error(
     assert "Task stage failed: FileNotFoundError: no pega.case extract landed for 2026-03-01" in task_log
     # one retry: two tries, each a new Databricks run (a new idempotency token per try)
     assert len([r for r in failed if r.parameters.get("entity") == "case"]) == 2
+
+
+@pytest.mark.slow
+def test_a_broken_fail_rule_fails_the_silver_task_after_one_run_despite_the_retry(workspace: Workspace) -> None:
+    systems = _root(workspace) / "config" / "systems.yaml"
+    original = systems.read_text()
+    config = yaml.safe_load(original)
+    # Australian postcodes have four digits: every address breaks this rule.
+    rule = {"name": "five_digit_postcode", "check": "regex", "column": "postcode", "pattern": r"^\d{5}$"}
+    config["systems"]["amdm"]["dq_rules"].append({**rule, "action": "fail"})
+    systems.write_text(yaml.safe_dump(config, sort_keys=False))
+    before = set(workspace.runs)
+    try:
+        run = _run("lakehouse_ingest_amdm")
+    finally:
+        systems.write_text(original)
+    tries = {ti.task_id: ti for ti in run.get_task_instances()}
+    assert run.state == "failed"
+    assert (tries["address.bronze"].state, tries["address.silver"].state) == ("success", "failed")
+    # The dev copy gives the task a retry; the data failure (lakehouse.core.stages.DqFailure) skips it.
+    assert (tries["address.silver"].max_tries, tries["address.silver"].try_number) == (1, 1)
+    new_runs = [workspace.runs[run_id] for run_id in sorted(set(workspace.runs) - before)]
+    silver = [r for r in new_runs if r.parameters["stage"] == "silver"]
+    assert [r.result for r in silver] == ["FAILED"]
+    assert (
+        "DqFailure: amdm.address 2026-03-01: rules with action 'fail' broken (five_digit_postcode: "
+        in silver[0].message
+    )
 
 
 def test_the_same_token_returns_the_same_run_and_a_new_try_a_new_one(workspace: Workspace) -> None:

@@ -38,7 +38,7 @@ CONTACTS = [
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory, airflow_db: Path, spark: SparkSession) -> Iterator[Workspace]:
     root = tmp_path_factory.mktemp("governance")
-    with dev_workspace(root, spark) as (emulator, environ), pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, dev_workspace(root, spark) as (emulator, environ):
         for name, value in environ.items():
             patch.setenv(name, value)
         emulator.warehouses["wh-sql"] = "lakehouse-dev-sql"

@@ -21,7 +21,13 @@ def test_databricks_tasks_defer_to_the_triggerer_and_finish(
     searchable_folder: Path, tmp_path: Path, spark: SparkSession
 ) -> None:
     workspace: Workspace
-    with dev_workspace(tmp_path, spark) as (workspace, environ), running_stack(searchable_folder, environ) as stack:
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        dev_workspace(tmp_path, spark) as (workspace, environ),
+        running_stack(searchable_folder, environ) as stack,
+    ):
+        for name, value in environ.items():
+            patch.setenv(name, value)
         stack.wait_for_dag(DAG_ID)
         stack.api("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
         run: dict[str, Any] = stack.api(
