@@ -1,4 +1,4 @@
-"""The lakehouse's stages day by day in the test's own Spark session: what three single days of runs
+"""The lakehouse's stages day by day in the test's own Spark session: what single days of runs
 build, to compare a backfill with."""
 
 from __future__ import annotations
@@ -16,14 +16,12 @@ from lakehouse.ops.demo_data import write_demo_data
 from lakehouse.spark.stages import StageContext, run_bronze, run_gold, run_silver
 from lakehouse.spark.tables import Tables
 
-DAYS = [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)]
+DAYS = [date(2026, 3, 1), date(2026, 3, 2)]
 
 
 def land_days(folder: Path, rows: int) -> None:
-    """Demo data of 1 and 2 March, then of 3 and 4 March: 2 March changes some customers."""
-    systems = dict(load_config("local").systems)
-    for first in (DAYS[0], DAYS[2]):
-        write_demo_data(systems, folder, rows, 11, first)
+    """Demo data of 1 and 2 March: 2 March changes some customers, closing their earlier versions."""
+    write_demo_data(dict(load_config("local").systems), folder, rows, 11, DAYS[0])
 
 
 def stage_context(landing: Path, warehouse: Path) -> StageContext:

@@ -102,12 +102,12 @@ def test_every_stage_task_has_its_row_in_the_observability_table(
     config, tables = lakehouse["config"], lakehouse["tables"]
     environment = config.require_environment()
     metrics = [r.asDict(recursive=True) for r in tables.read(spark, run_metrics_table(environment)).collect()]
-    run_ids = {(r.dag_id, r.logical_date): r.run_id for r in lakehouse["results"]}
+    run_ids = {(r.dag_id, r.logical_date.isoformat()): r.run_id for r in lakehouse["results"]}
     log = [json.loads(line) for line in tables.run_log().read_text().splitlines()]
     # One row per stage task, each carrying the id of the Airflow run it belongs to.
     assert len(metrics) == len(log) and {r["status"] for r in metrics} == {"success"}
     assert {r["run_id"] for r in metrics} == set(run_ids.values())
-    silver = {(r["system"], r["entity"], r["logical_date"]): r for r in metrics if r["stage"] == "silver"}
+    silver = {(r["system"], r["entity"], r["logical_date"].isoformat()): r for r in metrics if r["stage"] == "silver"}
     assert set(silver) == _entity_days(config)
     for (system, entity, day), row in silver.items():
         assert row["run_id"] == run_ids[(f"lakehouse_ingest_{system}", day)]
@@ -122,7 +122,7 @@ def test_every_stage_task_has_its_row_in_the_observability_table(
         assert row["quarantine_reasons"] == Counter(q["reason"] for q in quarantined.collect())
     # The last date's Silver rows out are the Silver table's rows of that date (a MERGE keeps one per key).
     for (system, entity, day), row in silver.items():
-        if day == DAYS[-1]:
+        if day == DAYS[-1].isoformat():
             target = silver_table(environment, system, config.systems[system], entity)
             assert row["rows_out"] == _read(spark, lakehouse, target).where(f"logical_date = '{day}'").count()
 

@@ -1,5 +1,5 @@
 """The local stack for real: PostgreSQL and the Airflow processes started directly (no Docker), a DAG
-triggered through the REST API, a three-day backfill of every ingest DAG created through it, Gold run
+triggered through the REST API, a two-day backfill of every ingest DAG created through it, Gold run
 by the scheduler once per business date and equal to Gold built day by day, a task that fails and a
 deadline that passes, their alerts arriving at a Teams receiver and an SMTP server on 127.0.0.1."""
 
@@ -90,7 +90,7 @@ def _body(message: Message) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(3600)  # every ingest DAG over three days, then Gold: each task starts its own Spark
+@pytest.mark.timeout(3600)  # every ingest DAG over two days, then Gold: each task starts its own Spark
 def test_the_stack_runs_triggered_backfilled_and_failing_runs_and_sends_their_alerts(
     searchable_folder: Path,
     tmp_path: Path,
@@ -164,7 +164,7 @@ def test_the_stack_runs_triggered_backfilled_and_failing_runs_and_sends_their_al
     assert sorted((run["partition_key"], run["run_type"], run["state"]) for run in gold_runs) == [
         (day.isoformat(), "asset_triggered", "success") for day in DAYS
     ], failures
-    # ... and its tables equal those of three single days of runs: each day's Silver, then its Gold
+    # ... and its tables equal those of single days of runs: each day's Silver, then its Gold
     # reading Silver as it is.
     backfill = stage_context(tmp_path / "landing", tmp_path / "warehouse")
     single = stage_context(tmp_path / "landing", tmp_path / "single")
