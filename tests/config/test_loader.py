@@ -97,7 +97,7 @@ def _one(messages: list[str]) -> str:
             "systems.yaml",
             ["systems", "crm", "owner_team"],
             "x",
-            "systems.crm.owner_team: unknown key; allowed: description, domain, owner,",
+            "systems.crm.owner_team: unknown key; allowed: owner, cost_centre, tags, description, domain,",
             id="unknown-key",
         ),
         pytest.param(

@@ -22,7 +22,6 @@ from typing import Any
 import yaml
 from databricks.sdk.service.jobs import JobSettings
 
-from lakehouse.config import LakehouseConfig
 from lakehouse.config.models import DatabricksEnvironment, DatabricksSettings, JobKey
 from lakehouse.core.stages import JOBS, Job
 
@@ -125,10 +124,6 @@ def job_definitions(env_name: str, settings: DatabricksSettings, wheel: str) -> 
     """Every job with the environment's values filled in; ``wheel`` is its path in the volume."""
     values = {**variables(env_name, settings), "wheel": wheel}
     return {key: JobSettings.from_dict(_substitute(resource(job), values)) for key, job in JOBS.items()}
-
-
-def databricks_settings(config: LakehouseConfig) -> DatabricksSettings:
-    return config.require_databricks("Databricks jobs").databricks
 
 
 # --- the bundle ------------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ from lakehouse.core.naming import (
     knowledge_index,
     outbound_tables,
     quarantine_table,
-    run_metrics_table,
     silver_table,
     xref_table,
 )
@@ -213,10 +212,6 @@ def _outbound_results(config: LakehouseConfig, arguments: Mapping[str, str]) -> 
 
 def _index(config: LakehouseConfig, arguments: Mapping[str, str]) -> list[TableName]:
     return [knowledge_index(config.require_environment())]
-
-
-def _metrics(config: LakehouseConfig, arguments: Mapping[str, str]) -> list[TableName]:
-    return [run_metrics_table(config.require_environment())]
 
 
 # --- the registry -------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ has one method per kind of DAG (ingest, Gold, RAG, maintenance, governance)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -30,7 +29,7 @@ from lakehouse.airflow.alerts import Route, TaskAlertNotifier, deadline_missed
 from lakehouse.airflow.factory import docs
 from lakehouse.airflow.targets import StageTask, build_operator, governance_operators
 from lakehouse.config import LakehouseConfig, load_config
-from lakehouse.config.models import AlertEvent, Environment, Schedule
+from lakehouse.config.models import AlertEvent, Environment, Ownership, Schedule
 from lakehouse.core import silver_versions
 from lakehouse.core.governance import SECTIONS, build_plan
 from lakehouse.core.naming import (
@@ -57,9 +56,9 @@ def _timetable(schedule: Schedule) -> CronTriggerTimetable:
     return CronTriggerTimetable(schedule.cron, timezone=schedule.timezone)
 
 
-def _tags(env_name: str, cost_centre: str, extra: Iterable[str], **labelled: str) -> list[str]:
-    labels = {"env": env_name, **labelled, "cost_centre": cost_centre}
-    return [f"{key}:{value}" for key, value in labels.items()] + sorted(set(extra))
+def _tags(env_name: str, ownership: Ownership, labels: dict[str, str]) -> list[str]:
+    labelled = {"env": env_name, **labels, "cost_centre": ownership.cost_centre}
+    return [f"{key}:{value}" for key, value in labelled.items()] + sorted(set(ownership.tags))
 
 
 def _params(**extra: Param) -> dict[str, Param]:
@@ -86,11 +85,11 @@ class _Builder:
         *,
         dag_id: str,
         description: str,
-        owner: str,
+        ownership: Ownership,
+        labels: dict[str, str],
         schedule: Any,
         timezone: str,
         deadline: timedelta,
-        tags: Sequence[str],
         doc_md: str,
         params: dict[str, Param],
         system: str | None = None,
@@ -118,12 +117,12 @@ class _Builder:
             catchup=False,
             max_active_runs=max_active_runs or environment.max_active_runs,
             user_defined_macros=user_defined_macros,
-            tags=list(tags),
+            tags=_tags(self.env_name, ownership, labels),
             doc_md=doc_md,
             params=params,
             deadline=alert,
             default_args={
-                "owner": owner,
+                "owner": ownership.owner,
                 "retries": retries.retries,
                 "retry_delay": retries.retry_delay,
                 "retry_exponential_backoff": retries.exponential_backoff,
@@ -156,13 +155,11 @@ class _Builder:
         dag = self.dag(
             dag_id=ingest_dag_id(name),
             description=f"{name}: landing → Bronze → Silver with the DQ gate",
-            owner=system.owner,
+            ownership=system,
+            labels={"system": name, "domain": system.domain, "layer": "ingest"},
             schedule=_timetable(system.schedule),
             timezone=system.schedule.timezone,
             deadline=system.freshness_deadline,
-            tags=_tags(
-                self.env_name, system.cost_centre, system.tags, system=name, domain=system.domain, layer="ingest"
-            ),
             doc_md=docs.ingest_doc(self.env_name, self.environment, name, system, silver),
             params=_params(system=Param(name, type="string", enum=[name], title="Source system")),
             system=name,
@@ -186,13 +183,13 @@ class _Builder:
         dag = self.dag(
             dag_id=GOLD_DAG_ID,
             description="Silver → Gold MERGEs, then smoke checks",
-            owner=gold.owner,
+            ownership=gold,
+            labels={"layer": "gold"},
             # One run per business date, the partition key the DQ gates announce Silver with, once
             # every input has it. Runs go one at a time, in date order: SCD2 history needs that.
             schedule=PartitionedAssetTimetable(assets=AssetAll(*assets), default_partition_mapper=IdentityMapper()),
             timezone="UTC",
             deadline=gold.deadline,
-            tags=_tags(self.env_name, gold.cost_centre, gold.tags, layer="gold"),
             doc_md=docs.gold_doc(self.env_name, self.environment, gold, tables),
             params=_params(),
             max_active_runs=1,
@@ -239,11 +236,11 @@ class _Builder:
         dag = self.dag(
             dag_id=RAG_DAG_ID,
             description="Knowledge documents → redacted chunks → embeddings → index",
-            owner=rag.owner,
+            ownership=rag,
+            labels={"layer": "rag"},
             schedule=_timetable(rag.schedule),
             timezone=rag.schedule.timezone,
             deadline=rag.deadline,
-            tags=_tags(self.env_name, rag.cost_centre, rag.tags, layer="rag"),
             doc_md=docs.rag_doc(self.env_name, self.environment, rag, index),
             params=_params(),
         )
@@ -258,11 +255,11 @@ class _Builder:
         dag = self.dag(
             dag_id=MAINTENANCE_DAG_ID,
             description="Weekly OPTIMIZE ZORDER and VACUUM of every table",
-            owner=maintenance.owner,
+            ownership=maintenance,
+            labels={"layer": "maintenance"},
             schedule=_timetable(maintenance.schedule),
             timezone=maintenance.schedule.timezone,
             deadline=maintenance.deadline,
-            tags=_tags(self.env_name, maintenance.cost_centre, maintenance.tags, layer="maintenance"),
             doc_md=docs.maintenance_doc(self.env_name, self.environment, maintenance),
             params=_params(),
         )
@@ -280,11 +277,11 @@ class _Builder:
         dag = self.dag(
             dag_id=GOVERNANCE_DAG_ID,
             description="Unity Catalog catalogs, schemas, masks, secure views, grants and PII tags",
-            owner=governance.owner,
+            ownership=governance,
+            labels={"layer": "governance"},
             schedule=None,
             timezone="UTC",
             deadline=governance.deadline,
-            tags=_tags(self.env_name, governance.cost_centre, governance.tags, layer="governance"),
             doc_md=docs.governance_doc(
                 self.env_name, self.environment, governance, {s: len(plan.section(s)) for s in SECTIONS}
             ),

@@ -9,6 +9,7 @@ from lakehouse.config.models.base import (
     DottedName,
     Duration,
     Identifier,
+    Ownership,
     Schedule,
     StrictModel,
 )
@@ -144,6 +145,7 @@ __all__ = [
     "NotAfterLogicalDateCheck",
     "NotNullCheck",
     "OneColumnRule",
+    "Ownership",
     "PadDigits",
     "Pipelines",
     "Privilege",

@@ -21,9 +21,22 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Ownership(StrictModel):
+    """Who answers for a pipeline and who pays for it: every DAG of it carries both."""
+
+    owner: str = Field(min_length=1)
+    """The team answering for it: the owner of its DAGs."""
+    cost_centre: str = Field(min_length=1)
+    """Tagged ``cost_centre:<value>`` on its DAGs."""
+    tags: tuple[str, ...] = ()
+    """More tags for its DAGs."""
+
+
 class Schedule(StrictModel):
     cron: str
+    """Five-field cron expression of the run times, such as ``0 4 * * *``."""
     timezone: str = "UTC"
+    """IANA time zone the cron expression is read in, such as ``Australia/Sydney``."""
 
     @field_validator("cron")
     @classmethod

@@ -14,18 +14,25 @@ from lakehouse.config.models.integrations import AirflowObjects, Alerts, Lineage
 
 
 class Catalogs(StrictModel):
+    """The environment's catalog of each zone (locally, a folder of the warehouse)."""
+
     bronze: Identifier
+    """Raw extracts as landed, and each system's quarantine."""
     silver: Identifier
+    """Cleaned, conformed tables, one row per natural key."""
     gold: Identifier
+    """The marts, and the ``ops`` schema of run metrics."""
     ai: Identifier
+    """The knowledge index and the RAG telemetry."""
 
 
 class Connections(StrictModel):
     """Airflow connection ids; their secrets come from the secrets backend, never from config."""
 
     databricks: str = "databricks_default"
+    """The workspace: its host, and a token or service principal."""
     smtp: str = "smtp_default"
-    spark: str = "spark_default"
+    """The mail server of the ``email`` alert channel."""
     teams: str = "teams_default"
     """HTTP connection whose password is the Teams incoming webhook's URL."""
     pagerduty: str = "pagerduty_default"
@@ -42,7 +49,9 @@ class JobCluster(StrictModel):
     docs/databricks.md (2 to 16 workers, single-user access mode, fixed tags)."""
 
     spark_version: str = Field(min_length=1)
+    """The Databricks Runtime, such as ``17.3.x-scala2.13``."""
     node_type_id: str = Field(min_length=1)
+    """The workers' VM size, such as ``Standard_D4ds_v5``."""
     num_workers: int = Field(default=2, ge=2, le=16)
 
 
@@ -100,8 +109,13 @@ class DatabricksSettings(StrictModel):
 
 class LocalSettings(StrictModel):
     landing_root: str
+    """Where extracts land; a relative path is relative to the repository root.
+    ``$LAKEHOUSE_LANDING_ROOT`` wins over it."""
     warehouse_root: str
+    """The folder holding one folder per catalog; relative as above, ``$LAKEHOUSE_WAREHOUSE_ROOT``
+    wins over it."""
     spark_master: str = "local[*]"
+    """``local[N]`` for N cores of this machine, or a standalone cluster's ``spark://host:7077``."""
     driver_memory: Annotated[str, StringConstraints(pattern=r"^\d+[mg]$")] = "4g"
     """Heap of the Spark driver, which in local mode also runs the executors (``spark.driver.memory``)."""
     driver_java_options: str = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
@@ -134,6 +148,7 @@ class EnvironmentBase(StrictModel):
 
     description: str = ""
     start_date: date
+    """The first date every DAG of the environment may run for."""
     catalogs: Catalogs
     connections: Connections = Connections()
     alerts: Alerts = Alerts()
@@ -144,6 +159,7 @@ class EnvironmentBase(StrictModel):
     governance: EnvironmentGovernance = EnvironmentGovernance()
     retries: Retries = Retries()
     max_active_runs: int = Field(default=1, ge=1, le=32)
+    """Runs of one DAG at a time (Gold always runs one at a time, in date order)."""
     retention_days: int = Field(ge=7, le=3650)
     """Delta VACUUM retention; under 7 days breaks time travel and concurrent readers."""
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from lakehouse.config.models.base import DottedName, Duration, Identifier, StrictModel
+from lakehouse.config.models.base import DottedName, Duration, Identifier, Ownership, StrictModel
 
 Zone = Literal["bronze", "silver", "gold", "ai"]
 """A catalog of the environment's ``catalogs``."""
@@ -44,7 +44,9 @@ class SqlFunction(StrictModel):
     """A SQL function; its ``CREATE OR REPLACE FUNCTION`` is ``airflow/include/sql/governance/functions/<name>.sql``."""
 
     zone: Zone
+    """The catalog the function is created in."""
     schema_: Identifier = Field(alias="schema")
+    """Its schema there."""
     description: str = ""
 
 
@@ -52,6 +54,7 @@ class RowRules(StrictModel):
     """Which rows of a secure view a reader sees, by the value of one column (a region, a line of business)."""
 
     column: Identifier
+    """The column of the source table whose value decides."""
     every_row: tuple[Identifier, ...] = ()
     """Roles that see every row."""
     only: dict[Identifier, tuple[str, ...]] = Field(default_factory=dict)
@@ -68,7 +71,9 @@ class SecureView(StrictModel):
     """A view over a Silver table that masks columns for readers outside the PII role (docs/governance.md)."""
 
     zone: Zone = "silver"
+    """The catalog the view is created in."""
     schema_: Identifier = Field(alias="schema")
+    """Its schema there."""
     source: DottedName
     """The Silver table it reads, as ``system.entity``."""
     masks: dict[Identifier, Identifier] = Field(min_length=1)
@@ -79,14 +84,11 @@ class SecureView(StrictModel):
     description: str = ""
 
 
-class Governance(StrictModel):
+class Governance(Ownership):
     """``config/governance.yaml``: roles, grants per zone, masking functions and secure views. Catalogs
     come from the environment, schemas from the systems, Gold tables and volumes, PII tags from the
     contracts' ``x-pii`` marks."""
 
-    owner: str = Field(min_length=1)
-    cost_centre: str = Field(min_length=1)
-    tags: tuple[str, ...] = ()
     deadline: Duration = timedelta(hours=1)
     """Of the ``lakehouse_governance`` DAG run, from being queued."""
     roles: dict[Identifier, Role] = Field(min_length=1)

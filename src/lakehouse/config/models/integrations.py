@@ -31,7 +31,9 @@ class AlertSeverities(StrictModel):
 
 class Alerts(StrictModel):
     email_to: tuple[str, ...] = ()
+    """Recipients of the ``email`` channel; required when a route uses it."""
     email_from: str = "lakehouse-alerts@localhost"
+    """Sender of the ``email`` channel's messages."""
     severity: AlertSeverities = AlertSeverities()
     routes: dict[Severity, tuple[AlertChannel, ...]] = Field(default_factory=dict)
     """The channels of each severity; a severity with no route goes to the log only."""
@@ -105,6 +107,7 @@ class SfdcOutbound(StrictModel):
     from (key ``airflow-connections-<connection, '_' as '-'>``, the name Airflow's Key Vault
     backend gives it)."""
     api_version: Annotated[str, StringConstraints(pattern=r"^\d{2,3}\.0$")] = "62.0"
+    """Salesforce REST API version of the calls, such as ``62.0``."""
     external_id_field: SalesforceObject = "Mandos_Id__c"
     """The Contact's external id field the upsert matches on; holds the CMDM ``prty_id``."""
     batch_size: int = Field(default=200, ge=1, le=200)
@@ -113,8 +116,11 @@ class SfdcOutbound(StrictModel):
     """Tries after the first on 429, 5xx and connection errors, waiting ``backoff_seconds`` times
     2^n (or the server's ``Retry-After``) in between, at most ``max_backoff_seconds``."""
     backoff_seconds: float = Field(default=1.0, ge=0, le=60)
+    """The first wait between tries (see ``max_retries``)."""
     max_backoff_seconds: float = Field(default=120.0, gt=0, le=600)
+    """The longest wait between tries."""
     timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    """Of one HTTP call."""
 
     @property
     def enabled(self) -> bool:
@@ -122,11 +128,16 @@ class SfdcOutbound(StrictModel):
 
 
 class Retries(StrictModel):
+    """Of every task; a stage's data failures (a broken ``fail`` rule, a DQ gate) are never retried."""
+
     retries: int = Field(default=2, ge=0, le=10)
+    """Tries after the first."""
     retry_delay: Duration = timedelta(minutes=5)
+    """The wait before the first retry."""
     exponential_backoff: float = Field(default=2.0, ge=0, le=10)
     """Multiplier of the delay after each failed try; 0 keeps the delay constant."""
     max_retry_delay: Duration = timedelta(hours=1)
+    """The longest wait between tries."""
 
 
 SECRET_WORDS = ("password", "passwd", "secret", "token", "api_key", "apikey", "private_key", "passphrase", "credential")
@@ -148,12 +159,14 @@ class ConnectionShell(StrictModel):
     The password (token, key, webhook URL) comes from the secrets backend."""
 
     conn_type: str = Field(min_length=1)
+    """Airflow's connection type, such as ``databricks``, ``smtp`` or ``http``."""
     description: str = ""
     host: str | None = None
     port: int | None = Field(default=None, ge=1, le=65535)
     schema_: str | None = Field(default=None, alias="schema")
     login: str | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
+    """The connection's extra fields; no key may name a secret."""
 
     @model_validator(mode="after")
     def _no_secrets(self) -> ConnectionShell:
@@ -165,7 +178,9 @@ class AirflowObjects(StrictModel):
     """Non-secret Airflow Variables and connection shells of the environment."""
 
     variables: dict[str, Any] = Field(default_factory=dict)
+    """Airflow Variables by key; no key may name a secret."""
     connections: dict[str, ConnectionShell] = Field(default_factory=dict)
+    """Connection shells by connection id."""
 
     @model_validator(mode="after")
     def _no_secrets(self) -> AirflowObjects:

@@ -7,13 +7,17 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from lakehouse.config.models.base import DottedName, Duration, Identifier, Schedule, StrictModel
+from lakehouse.config.models.base import DottedName, Duration, Identifier, Ownership, Schedule, StrictModel
 
 
 class GoldTable(StrictModel):
     name: Identifier
+    """The table's name; its SQL is ``airflow/include/sql/gold/<name>.sql``."""
     schema_: Identifier = Field(alias="schema")
+    """Gold schema of the table."""
     kind: Literal["table", "view"] = "table"
+    """``table``: the SQL file MERGEs into it. ``view``: the file holds one ``SELECT``, made a view (a
+    table rebuilt each run where views cannot outlive the session)."""
     description: str = ""
     inputs: tuple[DottedName, ...] = ()
     """Silver inputs as ``system.entity``."""
@@ -30,13 +34,11 @@ class SmokeChecks(StrictModel):
     children orphaned) before the smoke task fails."""
 
 
-class Gold(StrictModel):
-    owner: str = Field(min_length=1)
-    cost_centre: str = Field(min_length=1)
-    tags: tuple[str, ...] = ()
+class Gold(Ownership):
     deadline: Duration
     """From the moment the run is queued (its Silver inputs arrived) to Gold being published."""
     tables: tuple[GoldTable, ...] = Field(min_length=1)
+    """Built in an order that follows ``depends_on``; every table gets a row-count smoke check."""
     smoke_checks: SmokeChecks = SmokeChecks()
 
 
@@ -45,7 +47,9 @@ Classification = Literal["public", "internal", "confidential", "restricted"]
 
 class Chunking(StrictModel):
     max_chars: int = Field(default=1000, ge=200, le=8000)
+    """The longest chunk a document is cut into."""
     overlap_chars: int = Field(default=150, ge=0, le=2000)
+    """How much of a chunk's end the next chunk repeats."""
 
     @model_validator(mode="after")
     def _overlap_smaller_than_chunk(self) -> Chunking:
@@ -54,12 +58,11 @@ class Chunking(StrictModel):
         return self
 
 
-class Rag(StrictModel):
-    owner: str = Field(min_length=1)
-    cost_centre: str = Field(min_length=1)
-    tags: tuple[str, ...] = ()
+class Rag(Ownership):
     schedule: Schedule
+    """When the index is rebuilt."""
     deadline: Duration
+    """How long a run may take from being queued before a deadline-missed alert."""
     domains: tuple[Identifier, ...] = Field(min_length=1)
     """Systems whose knowledge documents are indexed."""
     documents: str = "knowledge"
@@ -69,7 +72,9 @@ class Rag(StrictModel):
     allowed_classifications: tuple[Classification, ...] = ("public", "internal")
     """Only chunks of these classifications are ever returned; the others are indexed but filtered."""
     top_k: int = Field(default=5, ge=1)
+    """Passages a question gets when it asks for no other number (``lakehouse ask --k``)."""
     max_top_k: int = Field(default=10, ge=1, le=50)
+    """The most passages any question gets; a larger request is capped and flagged."""
     routing: dict[Identifier, tuple[str, ...]] = Field(default_factory=dict)
     """Domain -> words in a question that make retrieval prefer that domain's documents."""
     identifiers: dict[Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")], str] = Field(
@@ -96,12 +101,11 @@ class Rag(StrictModel):
         return self
 
 
-class Maintenance(StrictModel):
-    owner: str = Field(min_length=1)
-    cost_centre: str = Field(min_length=1)
-    tags: tuple[str, ...] = ()
+class Maintenance(Ownership):
     schedule: Schedule
+    """When OPTIMIZE and VACUUM run over every table."""
     deadline: Duration
+    """How long a run may take from being queued before a deadline-missed alert."""
 
 
 class Pipelines(StrictModel):

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from lakehouse.config.models.base import Duration, Identifier, Schedule, StrictModel
+from lakehouse.config.models.base import Duration, Identifier, Ownership, Schedule, StrictModel
 
 ColumnType = Literal["string", "integer", "long", "double", "boolean", "date", "timestamp", "struct"]
 DqAction = Literal["warn", "quarantine", "fail"]
@@ -20,8 +20,10 @@ class Column(StrictModel):
     type: ColumnType
     nullable: bool = True
     pii: bool = False
+    """Personal data: masked and tagged by governance."""
     description: str = ""
     fields: tuple[Column, ...] = ()
+    """The nested fields of a ``struct`` column."""
 
     @model_validator(mode="after")
     def _fields_only_for_struct(self) -> Column:
@@ -38,13 +40,16 @@ class Column(StrictModel):
 
 class Xref(StrictModel):
     schema_: Identifier = Field(alias="schema")
+    """Silver schema of the cross-reference table."""
     table: Identifier
+    """Its name; its SQL is ``airflow/include/sql/silver/<table>.sql``."""
 
 
 class SilverTarget(StrictModel):
     schema_: Identifier | None = Field(default=None, alias="schema")
     """Silver schema; the system's name when unset."""
     table: Identifier
+    """The Silver table's name in that schema."""
     xrefs: tuple[Xref, ...] = ()
     """Cross-reference tables (docs/pipeline.md) kept from this table by the same task, each by
     ``airflow/include/sql/silver/<table>.sql``, after the Silver MERGE."""
@@ -159,16 +164,21 @@ class Survivorship(StrictModel):
 class Entity(StrictModel):
     description: str = ""
     format: Literal["csv", "jsonl"]
+    """Of the landed extract: CSV with a header line, or one JSON object per line."""
     columns: tuple[Column, ...] = Field(min_length=1)
     """From the entity's contract (``lakehouse.config.contracts``), in the order the extract has them."""
     contract_version: str
+    """From the contract's ``version``."""
     natural_key: tuple[Identifier, ...] = Field(min_length=1)
+    """The columns that identify a record: Silver keeps one row per key."""
     canonical_keys: dict[SurrogateKey, str] = Field(default_factory=dict)
     """Gold surrogate key -> contract column (or ``struct.field``) it is the sha256 of: the key the systems share."""
     silver: SilverTarget
+    """Where the entity's Silver table is."""
     silver_rules: tuple[SilverRule, ...] = ()
     """Applied in order to every row before survivorship and DQ."""
     survivorship: Survivorship | None = None
+    """Which row of a key wins; the later file and line when unset."""
     min_pass_rate: float | None = Field(default=None, ge=0, le=1)
     """The DQ pass rate this entity's Silver table must reach; the system's ``dq.min_pass_rate`` if unset."""
 
@@ -178,10 +188,15 @@ class Entity(StrictModel):
 
 class DqCheckBase(StrictModel):
     name: Identifier | None = None
+    """How the rule is reported (metrics, quarantine reasons); ``<column>_<check>`` when unset."""
     entity: Identifier | None = None
     """Required when the system has more than one entity."""
     column: Identifier
+    """The column of the entity the rule checks."""
     action: DqAction
+    """What happens to a row that breaks the rule: ``warn`` keeps it in Silver tagged with the rule,
+    ``quarantine`` moves it to the quarantine table, ``fail`` stops the batch before anything is
+    written, without a retry."""
     description: str = ""
 
 
@@ -192,6 +207,7 @@ class NotNullCheck(DqCheckBase):
 class RegexCheck(DqCheckBase):
     check: Literal["regex"]
     pattern: str
+    """Regular expression the whole value must match."""
 
     @field_validator("pattern")
     @classmethod
@@ -206,6 +222,7 @@ class RegexCheck(DqCheckBase):
 class InSetCheck(DqCheckBase):
     check: Literal["in_set"]
     values: tuple[str, ...] = Field(min_length=1)
+    """The allowed values."""
 
 
 class NotAfterLogicalDateCheck(DqCheckBase):
@@ -220,6 +237,8 @@ DqRule = Annotated[
 
 class DqSettings(StrictModel):
     min_pass_rate: float = Field(default=0.99, ge=0, le=1)
+    """The share of an entity's rows that must pass every rule for the DQ gate to announce its Silver
+    table; below it the ingest DAG fails without a retry."""
 
 
 class Landing(StrictModel):
@@ -239,17 +258,20 @@ class Landing(StrictModel):
         return value
 
 
-class System(StrictModel):
+class System(Ownership):
     description: str = ""
     domain: Identifier
-    owner: str = Field(min_length=1)
-    cost_centre: str = Field(min_length=1)
-    tags: tuple[str, ...] = ()
+    """Business domain: a tag of the ingest DAG and a heading of the health page."""
     schedule: Schedule
+    """When the ingest DAG runs: when the day's extract is expected to have landed."""
     freshness_deadline: Duration
+    """How long an ingest run may take from being queued before a deadline-missed alert."""
     landing: Landing = Landing()
     entities: dict[Identifier, Entity] = Field(min_length=1)
+    """Each table the system sends, by name: ``config/contracts/<system>/<entity>.schema.json`` is its
+    contract."""
     dq_rules: tuple[DqRule, ...] = ()
+    """Checks of Silver rows, evaluated after the Silver rules; each one of the kinds below."""
     dq: DqSettings = DqSettings()
 
     def rule_entity(self, rule: DqRule) -> str | None:
