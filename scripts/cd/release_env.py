@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from lakehouse.config import load_config
+from lakehouse.config.models import DatabricksSettings
 from lakehouse.core import jobs
 from lakehouse.ops.jobs import upload_wheel
 
@@ -32,10 +33,14 @@ def _workspace(env: str) -> str:
     return connection.host.rstrip("/")
 
 
-def _remote(env: str, wheel: Path) -> str:
+def _settings(env: str) -> DatabricksSettings:
     config = load_config(env)
     config.raise_for_issues()
-    return jobs.wheel_path(jobs.databricks_settings(config), wheel.name)
+    return config.require_databricks("release_env.py").databricks
+
+
+def _remote(env: str, wheel: Path) -> str:
+    return jobs.wheel_path(_settings(env), wheel.name)
 
 
 def _upload(env: str, wheel: Path) -> str:
@@ -53,7 +58,7 @@ def _verify(env: str, wheel: Path) -> list[str]:
     client = WorkspaceClient()
     remote = _remote(env, wheel)
     problems = []
-    for name in jobs.databricks_settings(load_config(env)).jobs.values():
+    for name in _settings(env).jobs.values():
         found = list(client.jobs.list(name=name, expand_tasks=True))
         if len(found) != 1:
             problems.append(f"job '{name}': {len(found)} job(s) of that name, expected 1")
