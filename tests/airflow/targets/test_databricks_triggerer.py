@@ -58,7 +58,16 @@ def test_databricks_tasks_defer_to_the_triggerer_and_finish(
     # The provider's trigger polled the Databricks run from the triggerer process.
     assert all("DatabricksExecutionTrigger" in text and "in run state" in text for text in trigger_logs.values())
     # Unpausing also started the scheduled run of the latest 04:00, whose extracts never landed here.
-    # Each try of a stage task submitted one Databricks run (a retry under load submits its own).
-    ours = [(r.parameters, r.result) for _, r in sorted(workspace.runs.items())]
-    expected = [(stage, "SUCCESS") for stage in ("bronze", "silver") for _ in range(tries[f"address.{stage}"])]
-    assert [(p["stage"], result) for p, result in ours if p["logical_date"] == str(DAY)] == expected, retried
+    # Each try of a stage task submits at most one Databricks run. A try can end before it submits:
+    # Airflow's LocalExecutor sometimes kills a task whose heartbeat it answers with 409 (upstream
+    # apache/airflow#63774), and the retry then submits the only run of that stage.
+    ours = [
+        (r.parameters["stage"], r.result)
+        for _, r in sorted(workspace.runs.items())
+        if r.parameters["logical_date"] == str(DAY)
+    ]
+    for stage in ("bronze", "silver"):
+        results = [result for name, result in ours if name == stage]
+        assert results and set(results) == {"SUCCESS"}, (ours, retried)
+        assert len(results) <= tries[f"address.{stage}"], (ours, tries, retried)
+    assert [name for name, _ in ours] == sorted(name for name, _ in ours), ours
