@@ -20,7 +20,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = ROOT / "config"
 DAGS_FOLDER = ROOT / "airflow" / "dags"
-ENVIRONMENTS = ("local", "dev", "test", "prod")
+_TARGETS = {path.stem: yaml.safe_load(path.read_text())["target"] for path in (CONFIG_DIR / "variables").glob("*.yaml")}
+ENVIRONMENTS = tuple(sorted(_TARGETS))
+"""The shipped config's environments; ``DATABRICKS_ENVIRONMENTS`` those on the Databricks target."""
+DATABRICKS_ENVIRONMENTS = tuple(env for env in ENVIRONMENTS if _TARGETS[env] == "databricks")
 
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="lakehouse-tests-airflow-"))
 os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
@@ -103,15 +106,19 @@ PROJECT_DIR = ROOT / "tests" / "fixtures" / "project"
 tests' config, so that a change to the shipped config/ breaks none of them."""
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ConfigCopy]:
-    """A writable copy of the test project, selected: its config/ and its own SQL (``sql``)."""
-    folder = tmp_path / "project"
+def select_project(folder: Path, monkeypatch: pytest.MonkeyPatch) -> ConfigCopy:
+    """Copy the test project to ``folder`` and select it: its config/, its own SQL and knowledge."""
     shutil.copytree(PROJECT_DIR, folder)
     monkeypatch.setenv("LAKEHOUSE_CONFIG_DIR", str(folder / "config"))
     monkeypatch.setenv("LAKEHOUSE_SQL_DIR", str(folder / "sql"))
     monkeypatch.setenv("LAKEHOUSE_KNOWLEDGE_ROOT", str(folder / "knowledge"))
-    yield ConfigCopy(folder / "config")
+    return ConfigCopy(folder / "config")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ConfigCopy:
+    """A writable copy of the test project, selected."""
+    return select_project(tmp_path / "project", monkeypatch)
 
 
 @pytest.fixture(scope="session")

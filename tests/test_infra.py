@@ -16,13 +16,13 @@ import yaml
 from lakehouse.config import load_config
 from lakehouse.core import jobs
 from tests import terraform_static as static
-from tests.conftest import CONFIG_DIR, ROOT
+from tests.conftest import CONFIG_DIR, DATABRICKS_ENVIRONMENTS, ROOT
 from tests.terraform_expressions import FUNCTIONS
 
 TERRAFORM = ROOT / "infra" / "terraform"
 ENVIRONMENT = TERRAFORM / "environment"
 METASTORE = TERRAFORM / "metastore"
-ENVS = ("dev", "test", "prod")
+ENVS = DATABRICKS_ENVIRONMENTS
 PROVIDERS = {"azurerm", "azuread", "databricks"}
 # Terraform's CLI, or OpenTofu as scripts/setup.sh builds it, to cross-check the static evaluation.
 TERRAFORM_CLI = shutil.which("terraform") or shutil.which("tofu", path=str(ROOT / ".venv" / "bin"))
@@ -198,7 +198,7 @@ def test_no_credential_is_in_infra_and_the_scan_would_see_one(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_the_cluster_policy_is_blueprint_24_1_with_the_environments_values(env: str) -> None:
+def test_the_cluster_policy_is_etl_restricted_with_the_environments_values(env: str) -> None:
     settings = load_config(env).require_environment().databricks
     assert settings is not None
     policy = static.render_cluster_policy(ENVIRONMENT, ENVIRONMENT / "env" / f"{env}.tfvars")
@@ -219,13 +219,13 @@ def test_the_policy_takes_its_values_from_config_and_refuses_a_template_it_canno
 ) -> None:
     environment = (terraform_copy / "environment").resolve()
     dev = terraform_copy.parents[1] / "config" / "variables" / "dev.yaml"
-    dev.write_text(
-        dev.read_text()
-        .replace("    num_workers: 2 ", "    num_workers: 6 ")
-        .replace("  cost_centre: GRP_IT-DPM", "  cost_centre: GRP_OTHER")
-    )
+    values = yaml.safe_load(dev.read_text())
+    workers = values["databricks"]["cluster"]["num_workers"] + 1
+    values["databricks"]["cluster"]["num_workers"] = workers
+    values["databricks"]["cost_centre"] = "GRP_OTHER"
+    dev.write_text(yaml.safe_dump(values))
     policy = static.render_cluster_policy(environment, environment / "env" / "dev.tfvars")
-    assert policy["num_workers"]["defaultValue"] == 6
+    assert policy["num_workers"]["defaultValue"] == workers
     assert policy["custom_tags.UDP_BU_DB_COST"]["value"] == "GRP_OTHER"
     template = environment.parent / "modules" / "workspace" / "policies" / "etl_restricted.json.tftpl"
     template.write_text(template.read_text().replace('"${env}"', '"%{ if env == "prod" }prod%{ endif }"'))
@@ -373,19 +373,10 @@ def test_the_metastore_is_assigned_to_each_environments_workspace() -> None:
 def test_each_environment_keeps_its_own_state() -> None:
     keys = [static.parse(ENVIRONMENT / "env" / f"{env}.backend.hcl")["key"] for env in ENVS]
     keys.append(static.parse(METASTORE / "metastore.backend.hcl")["key"])
-    assert keys == [
-        "lakehouse-dev.tfstate",
-        "lakehouse-test.tfstate",
-        "lakehouse-prod.tfstate",
-        "lakehouse-metastore.tfstate",
-    ]
+    assert keys == [*(f"lakehouse-{env}.tfstate" for env in ENVS), "lakehouse-metastore.tfstate"]
 
 
 def test_only_prod_pays_for_a_copy_in_the_paired_region() -> None:
     # Geo-redundant storage for what must survive the loss of a region.
     geo = {"GRS", "RAGRS", "GZRS", "RAGZRS"}
-    assert {env: tfvars(env)["storage_replication"] in geo for env in ENVS} == {
-        "dev": False,
-        "test": False,
-        "prod": True,
-    }
+    assert {env: tfvars(env)["storage_replication"] in geo for env in ENVS} == {env: env == "prod" for env in ENVS}

@@ -24,7 +24,7 @@ import yaml
 
 from lakehouse.cli import build_parser, main
 from lakehouse.core.stages import JOBS
-from tests.conftest import ROOT
+from tests.conftest import DATABRICKS_ENVIRONMENTS, ROOT
 from tests.fakes.databricks_workspace import Workspace
 
 PIPELINES = ROOT / "infra" / "pipelines"
@@ -34,7 +34,6 @@ PARAMETER = re.compile(r"\$\{\{\s*parameters\.(\w+)\s*\}\}")
 PATH = re.compile(r"(?P<release>\$\(RELEASE\)/)?(?P<path>(?:scripts|infra)/[\w./-]*[\w])")
 LAKEHOUSE = re.compile(r"(?:^|[\s;&|(/])lakehouse\"?((?:\s+[a-z][\w-]*)+)")
 WHEEL_BUILDS = re.compile(r"build_wheel\.sh|uv build|python -m build|pip wheel|bdist_wheel")
-ENVS = ["dev", "test", "prod"]
 
 
 # --- expanding the YAML ---------------------------------------------------------------------------
@@ -131,8 +130,8 @@ def wheel_problems(ci: dict[str, Any], cd: dict[str, Any]) -> list[str]:
 def promotion_problems(cd: dict[str, Any]) -> list[str]:
     problems = []
     stages = [stage["stage"] for stage in cd["stages"]]
-    if stages != ENVS:
-        problems.append(f"CD stages {stages}, expected {ENVS}")
+    if sorted(stages) != sorted(DATABRICKS_ENVIRONMENTS) or stages[-1:] != ["prod"]:
+        problems.append(f"CD stages {stages}, expected one per environment of {DATABRICKS_ENVIRONMENTS}, prod last")
     for before, stage in zip([None, *stages], cd["stages"], strict=False):
         depends = stage.get("dependsOn", [])
         depends = [depends] if isinstance(depends, str) else depends
@@ -362,8 +361,10 @@ def test_a_missing_script_and_a_lost_exec_bit_are_found(pipelines_copy: Path, re
         'scripts/cd/stage.sh" "$(RELEASE)" ${{ parameters.env }} smoke',
         'scripts/cd/smoke.sh" "$(RELEASE)" ${{ parameters.env }} smoke',
     )
-    problems = path_problems(load_pipeline(pipelines_copy / "cd.yml"), ROOT, release)
-    assert problems == [f"{env}/deploy: $(RELEASE)/scripts/cd/smoke.sh: no such file in the release" for env in ENVS]
+    cd = load_pipeline(pipelines_copy / "cd.yml")
+    problems = path_problems(cd, ROOT, release)
+    envs = [stage["stage"] for stage in cd["stages"]]
+    assert problems == [f"{env}/deploy: $(RELEASE)/scripts/cd/smoke.sh: no such file in the release" for env in envs]
 
     root = tmp_path / "repo"
     shutil.copytree(ROOT / "scripts", root / "scripts")
@@ -388,8 +389,10 @@ def test_a_second_wheel_build_is_found(pipelines_copy: Path) -> None:
         "- checkout: none",
         "- checkout: none\n                - bash: scripts/build_wheel.sh",
     )
-    problems = wheel_problems(load_pipeline(PIPELINES / "ci.yml"), load_pipeline(pipelines_copy / "cd.yml"))
-    assert problems == [f"CD stage {env} builds a wheel: ['scripts/build_wheel.sh']" for env in ENVS]
+    cd = load_pipeline(pipelines_copy / "cd.yml")
+    problems = wheel_problems(load_pipeline(PIPELINES / "ci.yml"), cd)
+    envs = [stage["stage"] for stage in cd["stages"]]
+    assert problems == [f"CD stage {env} builds a wheel: ['scripts/build_wheel.sh']" for env in envs]
 
 
 def test_an_unknown_lakehouse_command_is_found() -> None:

@@ -28,7 +28,7 @@ from lakehouse.config.models import Lineage
 from lakehouse.core import stages
 from lakehouse.core.naming import ingest_dag_id, silver_table
 from lakehouse.ops.airflow_home import airflow_environ
-from tests.conftest import ROOT, ConfigCopy
+from tests.conftest import ENVIRONMENTS, ROOT, ConfigCopy
 from tests.fakes.receivers import HttpReceiver
 
 API_KEY = "0l-k3y-5ecret"
@@ -63,7 +63,7 @@ def _run_dag(environ: Mapping[str, str], system: str, day: date, folder: Path) -
 
 
 def test_lineage_is_off_by_default_and_disables_the_provider() -> None:
-    for env in ("local", "dev", "test", "prod"):
+    for env in ENVIRONMENTS:
         environment = load_config(env).require_environment()
         assert lineage_environ(env, environment.lineage) == {DISABLED_VAR: "True"}
     assert airflow_environ(_clean_environ())[DISABLED_VAR] == "True"

@@ -51,7 +51,9 @@ def test_layout_follows_the_landing_contract(landing: tuple[Path, dict[str, Any]
     paths = sorted(f["path"] for f in manifest["files"])
     assert "cmdm/party_account/2026-03-02/cmdm_party_account_20260302.csv" in paths
     assert "pega/case/2026-03-01/pega_case_20260301.jsonl" in paths
-    assert len(paths) == 14
+    systems = load_config("local").systems.values()
+    # One file per entity and day.
+    assert len(paths) == len(set(paths)) == 2 * sum(len(system.entities) for system in systems)
     for entry in manifest["files"]:
         lines = (root / entry["path"]).read_text(encoding="utf-8").splitlines()
         header = 1 if entry["path"].endswith(".csv") else 0

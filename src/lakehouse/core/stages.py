@@ -24,9 +24,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from lakehouse.config import LakehouseConfig
+from lakehouse.config.models import JobKey
 from lakehouse.core.naming import (
     TableName,
     bronze_table,
@@ -37,8 +38,6 @@ from lakehouse.core.naming import (
     silver_table,
     xref_table,
 )
-
-JobKey = Literal["bronze_ingest", "silver", "gold", "rag", "maintenance"]
 
 ENTRY_POINT = "lakehouse.spark.main:run_stage"
 """What a local task calls in-process: the same dispatch as the ``lakehouse-stage`` console script

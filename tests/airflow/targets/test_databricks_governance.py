@@ -12,7 +12,7 @@ from airflow.dag_processing.dagbag import DagBag
 from pyspark.sql import SparkSession
 
 from lakehouse.config import load_config
-from lakehouse.core.governance import SECTIONS, build_plan
+from lakehouse.core.governance import SECTIONS, build_plan, pii_columns
 from lakehouse.core.naming import bronze_table, silver_table
 from tests.conftest import DAGS_FOLDER
 from tests.fakes.databricks_workspace import Workspace, dev_workspace
@@ -86,11 +86,17 @@ def test_the_governance_dag_sends_the_plan_and_a_second_run_changes_nothing(work
     assert _sent_since(workspace, count) == expected
     uc = workspace.unity_catalog
     state = uc.state()
-    assert uc.catalogs == {"dev_ep_raw", "dev_ep_curated", "dev_ep_marts", "dev_ep_ai"}
-    assert set(uc.views) == {"dev_ep_curated.customer.v_customer_secure"}
-    assert ("SELECT", "TABLE dev_ep_curated.customer.v_customer_secure", "dpm-analyst-readers-dev") in uc.grants
-    assert uc.tags[("dev_ep_curated.sfdc.contact_silver", "email")] == {"pii": "true"}
-    assert len(uc.tags) == 16
+    catalogs = environment.catalogs.model_dump()
+    assert uc.catalogs == set(catalogs.values())
+    views = {
+        f"{catalogs[view.zone]}.{view.schema_}.{name}": view for name, view in config.governance.secure_views.items()
+    }
+    assert set(uc.views) == set(views)
+    groups = environment.governance.groups
+    assert {(f"TABLE {name}", groups[role]) for name, view in views.items() for role in view.readers} <= {
+        (on, group) for privilege, on, group in uc.grants if privilege == "SELECT"
+    }
+    assert uc.tags == {(str(table), column): {"pii": "true"} for table, column in pii_columns(config, environment)}
 
     count = len(workspace.statements)
     third = _run()
