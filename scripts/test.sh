@@ -29,5 +29,26 @@ else
 fi
 say "terraform"
 bash scripts/ci/terraform.sh
-say "pytest"
-pytest "$@"
+# The whole suite; with no arguments, alongside it every Spark test again over Spark Connect (no
+# SparkContext, RDD or JVM access, as Databricks serverless and standard-access clusters require),
+# in a process of its own that overlaps the suite's waits for Airflow and the workspace double.
+connect_pid=""
+if [ $# -eq 0 ]; then
+    connect_dir="$(mktemp -d -t lakehouse-connect-tests-XXXXXX)"
+    say "pytest, and the Spark tests over Spark Connect alongside (their log: $connect_dir/pytest.log)"
+    LAKEHOUSE_TEST_SPARK=connect pytest tests/spark -p no:cacheprovider --basetemp="$connect_dir/tmp" \
+        >"$connect_dir/pytest.log" 2>&1 &
+    connect_pid=$!
+else
+    say "pytest"
+fi
+status=0
+pytest "$@" || status=$?
+if [ -n "$connect_pid" ]; then
+    connect_status=0
+    wait "$connect_pid" || connect_status=$?
+    say "pytest: the Spark tests over Spark Connect (exit $connect_status)"
+    cat "$connect_dir/pytest.log"
+    [ "$connect_status" -eq 0 ] || status=$connect_status
+fi
+exit "$status"

@@ -121,17 +121,40 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ConfigCopy:
     return select_project(tmp_path / "project", monkeypatch)
 
 
+SPARK_MODE_VAR = "LAKEHOUSE_TEST_SPARK"
+"""``connect``: the tests' Spark is a client of a Spark Connect server started for the run, and so is
+every stage the tests run; unset or ``classic``: a Spark in this process."""
+
+
 @pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    """One local Spark session with Delta for the whole run; stages reuse it through getOrCreate."""
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One Spark session with Delta for the whole run; stages reuse it through getOrCreate."""
     from lakehouse.spark.session import build_session
 
+    if os.environ.get(SPARK_MODE_VAR, "classic") == "connect":
+        yield from _connect_session(tmp_path_factory.mktemp("spark-connect") / "server.log")
+        return
     # py4j logs its connection shutdown at interpreter exit, after pytest closed the captured streams.
     logging.getLogger("py4j").setLevel(logging.WARNING)
     session = build_session("lakehouse-tests", master="local[2]", shuffle_partitions=2)
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+def _connect_session(log: Path) -> Iterator[Any]:
+    from lakehouse.config.models import LocalSettings
+    from lakehouse.core.locations import SPARK_REMOTE_VAR
+    from lakehouse.ops.spark_connect import running_server
+    from lakehouse.spark.session import remote_session
+
+    settings = LocalSettings(landing_root="", warehouse_root="", spark_master="local[2]", driver_memory="2g")
+    with running_server(log, settings) as server, pytest.MonkeyPatch.context() as patch:
+        patch.setenv(SPARK_REMOTE_VAR, server.url)
+        session = remote_session(server.url)
+        session.conf.set("spark.sql.shuffle.partitions", "2")
+        yield session
+        session.stop()
 
 
 TEAMS_WEBHOOK_SECRET = "sig-4f7c1e9a2b"

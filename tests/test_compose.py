@@ -56,11 +56,17 @@ def test_compose_own_loader_accepts_the_file_and_rejects_a_broken_copy(tmp_path:
 
 def test_the_deployment_processes_on_postgres_and_the_environment_applied(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"postgres", "airflow-init", *AIRFLOW_PROCESSES, "env-apply"}
+    assert set(services) == {"postgres", "spark-connect", "airflow-init", *AIRFLOW_PROCESSES, "env-apply"}
     for name in AIRFLOW_PROCESSES:
         assert services[name]["command"][:2] == ["airflow", name]
-        assert services[name]["depends_on"] == {"airflow-init": {"condition": "service_completed_successfully"}}
+        assert services[name]["depends_on"] == {
+            "airflow-init": {"condition": "service_completed_successfully"},
+            "spark-connect": {"condition": "service_healthy"},
+        }
         env = services[name]["environment"]
+        # The tasks' stages use the spark-connect service, on the port it listens on.
+        connect = build_parser().parse_args(services["spark-connect"]["command"][3:])
+        assert env["LAKEHOUSE_SPARK_REMOTE"] == f"sc://spark-connect:{connect.port}" and connect.host == "0.0.0.0"
         assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://airflow:airflow@postgres:")
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://api-server:8080/execution/"
     assert services["airflow-init"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}

@@ -192,6 +192,18 @@ def build_parser() -> argparse.ArgumentParser:
         handler=_call("ops.stack:stack_command", env=_arg("env"), port=_arg("port"), folder=_path("folder"))
     )
 
+    connect = commands.add_parser(
+        "spark-connect",
+        help="run a Spark Connect server with Delta in the foreground, for the local stages to share "
+        "(set local.spark_remote or $LAKEHOUSE_SPARK_REMOTE to its sc:// URL)",
+    )
+    connect.add_argument("--env", help=ENV_HELP)
+    connect.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    connect.add_argument("--port", type=int, default=15002, help="port to listen on (default: 15002)")
+    connect.set_defaults(
+        handler=_call("ops.spark_connect:serve_command", env=_arg("env"), host=_arg("host"), port=_arg("port"))
+    )
+
     docs = commands.add_parser("docs", help="write the generated documentation (the config reference)")
     docs.add_argument("--check", action="store_true", help="only report whether it is up to date (exit 1 if not)")
     docs.set_defaults(handler=_call("ops.config_reference:docs_command", check=_arg("check")))

@@ -1,4 +1,5 @@
-"""The local stack for real: PostgreSQL and the Airflow processes started directly (no Docker), a DAG
+"""The local stack for real: a Spark Connect server, PostgreSQL and the Airflow processes started
+directly (no Docker), the tasks' stages running on that server, a DAG
 triggered through the REST API, a two-day backfill of every ingest DAG created through it, Gold run
 by the scheduler once per business date and equal to Gold built day by day, a task that fails and a
 deadline that passes, their alerts arriving at a Teams receiver and an SMTP server on 127.0.0.1."""
@@ -16,6 +17,7 @@ import pytest
 from pyspark.sql import SparkSession
 
 from lakehouse.config import load_config
+from lakehouse.config.models import LocalEnvironment
 from lakehouse.core.naming import GOLD_DAG_ID, ingest_dag_id
 from lakehouse.ops.stack import AirflowStack, running_stack
 from lakehouse.spark.stages import run_gold
@@ -28,11 +30,11 @@ SYDNEY = "Australia/Sydney"
 
 
 def _local_config(config_copy: ConfigCopy) -> None:
-    """No retries, small Spark, critical alerts to email and Teams, amdm's deadline 20 seconds."""
+    """No retries, a two-core Spark, critical alerts to email and Teams, amdm's deadline 20 seconds."""
 
     def environment(data: dict[str, Any]) -> None:
         data["retries"]["retries"] = 0
-        data["local"].update(spark_master="local[1]", driver_memory="1g")
+        data["local"].update(spark_master="local[2]", driver_memory="2g")
         data["alerts"]["routes"]["critical"] = ["log", "email", "teams"]
 
     config_copy.edit("variables/local.yaml", environment)
@@ -90,7 +92,7 @@ def _body(message: Message) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(3600)  # every ingest DAG over two days, then Gold: each task starts its own Spark
+@pytest.mark.timeout(3600)  # every ingest DAG over two days, then Gold
 def test_the_stack_runs_triggered_backfilled_and_failing_runs_and_sends_their_alerts(
     searchable_folder: Path,
     tmp_path: Path,
@@ -106,7 +108,9 @@ def test_the_stack_runs_triggered_backfilled_and_failing_runs_and_sends_their_al
     land_days(tmp_path / "landing", 500)  # enough rows for every table's DQ pass rate
     ingest_dags = [ingest_dag_id(name) for name in load_config("local").systems]
 
-    with running_stack(searchable_folder, {"LAKEHOUSE_ENV": "local"}) as stack:
+    environment = load_config("local").require_environment()
+    assert isinstance(environment, LocalEnvironment)
+    with running_stack(searchable_folder, {"LAKEHOUSE_ENV": "local"}, spark=environment.local) as stack:
         for dag_id in (GOLD_DAG_ID, *ingest_dags):
             stack.wait_for_dag(dag_id)
             # Unpausing an ingest DAG starts the run of the latest 04:00 in Sydney at once, whose

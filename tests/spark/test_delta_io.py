@@ -23,15 +23,7 @@ def test_exists_save_read_and_merge_by_path_or_by_name(spark: SparkSession, tmp_
     assert not delta_io.exists(spark, location)
     delta_io.save(spark.createDataFrame([("P1", "Ann")], "id STRING, name STRING").write.format("delta"), location)
     assert delta_io.exists(spark, location)
-    (
-        delta_io.table(spark, location)
-        .alias("t")
-        .merge(
-            spark.createDataFrame([("P1", "Anne"), ("P2", "Bob")], "id STRING, name STRING").alias("s"), "t.id = s.id"
-        )
-        .whenMatchedUpdateAll()
-        .whenNotMatchedInsertAll()
-        .execute()
-    )
+    changes = spark.createDataFrame([("P1", "Anne"), ("P2", "Bob")], "id STRING, name STRING")
+    delta_io.merge(spark, changes, location, "t.id = s.id")
     assert sorted(map(tuple, delta_io.read(spark, location).collect())) == [("P1", "Anne"), ("P2", "Bob")]
     assert spark.sql(f"SELECT count(*) FROM {delta_io.sql_name(location)}").first()[0] == 2

@@ -1,4 +1,5 @@
-"""Where things are on disk for the local target: the landing zone, the warehouse, the knowledge documents."""
+"""Where things are for the local target: the landing zone, the warehouse, the knowledge documents
+on disk, and the Spark Connect server the stages use, if any."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from lakehouse.config.models import Environment, LocalEnvironment, Rag
 LANDING_ROOT_VAR = "LAKEHOUSE_LANDING_ROOT"
 WAREHOUSE_ROOT_VAR = "LAKEHOUSE_WAREHOUSE_ROOT"
 KNOWLEDGE_ROOT_VAR = "LAKEHOUSE_KNOWLEDGE_ROOT"
+SPARK_REMOTE_VAR = "LAKEHOUSE_SPARK_REMOTE"
 
 
 def _resolve(configured: str, override_var: str) -> Path:
@@ -24,6 +26,12 @@ def landing_root(environment: LocalEnvironment) -> Path:
 
 def warehouse_root(environment: LocalEnvironment) -> Path:
     return _resolve(environment.local.warehouse_root, WAREHOUSE_ROOT_VAR)
+
+
+def spark_remote(environment: LocalEnvironment) -> str | None:
+    """The Spark Connect server's ``sc://`` URL; ``None``: a Spark of the process's own."""
+    value = os.environ.get(SPARK_REMOTE_VAR) or environment.local.spark_remote or "none"
+    return None if value == "none" else value
 
 
 def health_page(environment: LocalEnvironment) -> Path:

@@ -13,14 +13,13 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -29,10 +28,13 @@ from typing import Any
 import psycopg2
 
 from lakehouse.config import ENV_VAR
+from lakehouse.config.models import LocalEnvironment, LocalSettings
+from lakehouse.core.locations import SPARK_REMOTE_VAR, spark_remote
 from lakehouse.ops import airflow_objects
 from lakehouse.ops.airflow_api import AirflowApi
 from lakehouse.ops.airflow_home import airflow_environ
 from lakehouse.ops.environment import valid_config
+from lakehouse.ops.spark_connect import free_port, running_server
 from lakehouse.resources import base_dir
 
 AIRFLOW_PROCESSES = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -41,12 +43,6 @@ ADMIN = "admin"
 
 class StackError(RuntimeError):
     """A part of the stack is missing or did not come up; the message says which and where its log is."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def postgres_bin() -> Path:
@@ -241,29 +237,39 @@ def stack_folder() -> Path:
 
 @contextmanager
 def running_stack(
-    folder: Path, environ: Mapping[str, str] | None = None, port: int | None = None
+    folder: Path,
+    environ: Mapping[str, str] | None = None,
+    port: int | None = None,
+    spark: LocalSettings | None = None,
 ) -> Iterator[AirflowStack]:
-    """PostgreSQL and Airflow under ``folder`` (``postgres/``, ``airflow/``), stopped on exit."""
+    """PostgreSQL and Airflow under ``folder`` (``postgres/``, ``airflow/``), stopped on exit. With
+    ``spark``, a Spark Connect server too, which the tasks' stages use (``$LAKEHOUSE_SPARK_REMOTE``)."""
     folder.mkdir(parents=True, exist_ok=True)
-    postgres = Postgres(folder / "postgres")
-    postgres.start()
-    try:
-        stack = AirflowStack(folder / "airflow", postgres.url, dict(environ or {}), port or free_port())
-        try:
-            stack.start()
-            yield stack
-        finally:
-            stack.stop()
-    finally:
-        postgres.stop()
+    with ExitStack() as services:
+        environ = dict(environ or {})
+        if spark is not None:
+            server = services.enter_context(running_server(folder / "spark-connect.log", spark))
+            environ[SPARK_REMOTE_VAR] = server.url
+        postgres = Postgres(folder / "postgres")
+        postgres.start()
+        services.callback(postgres.stop)
+        stack = AirflowStack(folder / "airflow", postgres.url, environ, port or free_port())
+        services.callback(stack.stop)
+        stack.start()
+        yield stack
 
 
 def stack_command(env: str | None, port: int, folder: Path | None) -> int:
     """``lakehouse stack``: the stack in the foreground, with the environment applied, until Ctrl-C."""
     config = valid_config(env)
     folder = folder or stack_folder()
-    print(f"starting PostgreSQL and Airflow under {folder} (environment '{config.env_name}')", flush=True)
-    with running_stack(folder, {ENV_VAR: config.env_name}, port=port) as stack:
+    environment = config.require_environment()
+    spark = None
+    if isinstance(environment, LocalEnvironment) and spark_remote(environment) is None:
+        spark = environment.local  # its stages share the stack's Spark Connect server
+    services = "Spark Connect, PostgreSQL and Airflow" if spark else "PostgreSQL and Airflow"
+    print(f"starting {services} under {folder} (environment '{config.env_name}')", flush=True)
+    with running_stack(folder, {ENV_VAR: config.env_name}, port=port, spark=spark) as stack:
         airflow_objects.apply(
             airflow_objects.plan(config, stack.api), stack.api, report=lambda line: print(f"  {line}")
         )

@@ -7,6 +7,7 @@ it in an incremental, checkpointed file stream (``availableNow``) over one logic
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -135,11 +136,13 @@ def ingest(
 
     The checkpoint makes a re-run of the same logical date a no-op, and Delta's transaction ids
     (``txnAppId``/``txnVersion``) make a batch that is retried after a crash write only once.
+
+    Each batch's counts travel in its Bronze commit (``userMetadata``) and are read back from the
+    table's history: over Spark Connect the batch function runs in the server, where this process's
+    variables are out of reach.
     """
-    counts = {"lines": 0, "bronze_rows": 0, "quarantined": 0}
-    reasons: Counter[str] = Counter()
-    newest: list[int] = []
     app_id = checkpoint
+    before = delta_io.version(spark, bronze_location) if delta_io.exists(spark, bronze_location) else -1
 
     def write_batch(batch: DataFrame, batch_id: int) -> None:
         lines = batch.withColumn("source_row", F.monotonically_increasing_id())
@@ -150,18 +153,12 @@ def ingest(
                 bad = bad.withColumn(name, F.lit(value))
             good = good.withColumn("logical_date", F.lit(labels["logical_date"]).cast("date"))
             good_count, micros = good.agg(F.count(F.lit(1)), run_metrics.newest_source()).first() or (0, None)
-            batch_reasons = Counter(
-                {row["reason"]: int(row["count"]) for row in bad.groupBy("reason").count().collect()}
-            )
-            bad_count = batch_reasons.total()
-            _append(good, bronze_location, app_id, batch_id)
+            reasons = {row["reason"]: int(row["count"]) for row in bad.groupBy("reason").count().collect()}
+            counts = {"app": app_id, "bronze_rows": good_count, "reasons": reasons, "newest": micros}
+            # Quarantine first: the Bronze commit, which carries the counts, is the batch's last write.
             bad = bad.withColumn("layer", F.lit("bronze")).withColumn("ingest_ts", F.current_timestamp())
             quarantine.append(bad, quarantine_location, f"{app_id}#quarantine", batch_id)
-            counts["bronze_rows"] += good_count
-            counts["quarantined"] += bad_count
-            counts["lines"] += good_count + bad_count
-            reasons.update(batch_reasons)
-            newest.extend([micros] if micros is not None else [])
+            _append(good, bronze_location, app_id, batch_id, json.dumps(counts))
         finally:
             parsed.unpersist()
 
@@ -173,19 +170,39 @@ def ingest(
         .start()
     )
     query.awaitTermination()
+    return _counts(spark, bronze_location, app_id, before)
+
+
+def _counts(spark: SparkSession, bronze_location: str, app_id: str, before: int) -> dict[str, Any]:
+    """What the batches of ``app_id`` committed to Bronze after version ``before``."""
+    batches = []
+    if delta_io.exists(spark, bronze_location):
+        history = spark.sql(f"DESCRIBE HISTORY {delta_io.sql_name(bronze_location)}")
+        for row in history.where(F.col("version") > before).select("userMetadata").collect():
+            metadata = json.loads(row["userMetadata"] or "{}")
+            if metadata.get("app") == app_id:
+                batches.append(metadata)
+    reasons: Counter[str] = Counter()
+    for batch in batches:
+        reasons.update(batch["reasons"])
+    bronze_rows = sum(batch["bronze_rows"] for batch in batches)
+    newest = [batch["newest"] for batch in batches if batch["newest"] is not None]
     return {
-        **counts,
+        "lines": bronze_rows + reasons.total(),
+        "bronze_rows": bronze_rows,
+        "quarantined": reasons.total(),
         "quarantine_reasons": dict(reasons),
         "newest_source_ts": run_metrics.source_timestamp(max(newest, default=None)),
     }
 
 
-def _append(frame: DataFrame, location: str, app_id: str, batch_id: int) -> None:
+def _append(frame: DataFrame, location: str, app_id: str, batch_id: int, metadata: str) -> None:
     writer = (
         frame.write.format("delta")
         .mode("append")
         .option("txnAppId", app_id)
         .option("txnVersion", batch_id)
         .option("mergeSchema", "true")
+        .option("userMetadata", metadata)
     )
     delta_io.save(writer, location)

@@ -21,9 +21,10 @@ from pyspark.sql import SparkSession
 from lakehouse.config import load_config
 from lakehouse.config.models import LocalEnvironment
 from lakehouse.core import stages as registry
+from lakehouse.core.locations import spark_remote
 from lakehouse.core.naming import run_metrics_table
 from lakehouse.spark import run_metrics, stages
-from lakehouse.spark.session import build_session
+from lakehouse.spark.session import build_session, remote_session
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +92,14 @@ def _record(
 
 
 def session_for(env: str) -> SparkSession:
+    """The environment's session: on Databricks the cluster's; locally a client of the Spark Connect
+    server when one is configured (``lakehouse.core.locations.spark_remote``), else one of this process."""
     environment = load_config(env).require_environment()
     if not isinstance(environment, LocalEnvironment):
         return build_session(f"lakehouse-{env}")
+    remote = spark_remote(environment)
+    if remote:
+        return remote_session(remote)
     local = environment.local
     return build_session(
         f"lakehouse-{env}",

@@ -1,4 +1,6 @@
-"""The SparkSession for a stage: Delta Lake enabled, sized for the machine it runs on."""
+"""The SparkSession for a stage: Delta Lake enabled, sized for the machine it runs on; in this
+process, or a client of a shared Spark Connect server (``remote_session``) that ``server_command``
+starts with the same settings."""
 
 from __future__ import annotations
 
@@ -6,11 +8,14 @@ import os
 import sys
 from pathlib import Path
 
+import pyspark
 from delta import configure_spark_with_delta_pip
 from pyspark.sql import SparkSession
 
 DELTA_JARS_VAR = "LAKEHOUSE_DELTA_JARS"
 """Folder holding the Delta jars, fetched by set-up; when absent Spark resolves them from Maven."""
+
+CONNECT_SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 
 
 def default_jars_dir() -> Path:
@@ -22,6 +27,30 @@ def delta_jars() -> list[str]:
     return sorted(str(path) for path in folder.glob("delta-*.jar"))
 
 
+def session_conf(master: str, shuffle_partitions: int, driver_memory: str, java_options: str) -> dict[str, str]:
+    """Settings of a Delta-enabled session. Small-machine values: the defaults assume a cluster (200
+    shuffle partitions, 10,000-way file listing in VACUUM) and cost tens of seconds per task on a laptop."""
+    conf = {
+        "spark.master": master,
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.driver.memory": driver_memory,
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": str(shuffle_partitions),
+        "spark.default.parallelism": str(shuffle_partitions),
+        "spark.sql.sources.parallelPartitionDiscovery.parallelism": str(shuffle_partitions),
+        "spark.databricks.delta.snapshotPartitions": str(max(1, shuffle_partitions // 2)),
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+    }
+    if master.startswith("local"):
+        # Local mode talks only to itself: keep the driver on loopback, whatever the host name resolves to.
+        conf |= {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
+    if java_options:
+        conf["spark.driver.extraJavaOptions"] = java_options
+    return conf
+
+
 def build_session(
     app_name: str,
     master: str = "local[*]",
@@ -29,27 +58,41 @@ def build_session(
     driver_memory: str = "2g",
     java_options: str = "",
 ) -> SparkSession:
-    """A Delta-enabled session. Small-machine settings: the defaults assume a cluster (200 shuffle
-    partitions, 10,000-way file listing in VACUUM) and cost tens of seconds per task on a laptop."""
-    builder = (
-        SparkSession.builder.appName(app_name)
-        .master(master)
-        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
-        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
-        .config("spark.driver.memory", driver_memory)
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
-        .config("spark.default.parallelism", str(shuffle_partitions))
-        .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", str(shuffle_partitions))
-        .config("spark.databricks.delta.snapshotPartitions", str(max(1, shuffle_partitions // 2)))
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-    )
-    if master.startswith("local"):
-        # Local mode talks only to itself: keep the driver on loopback, whatever the host name resolves to.
-        builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-    if java_options:
-        builder = builder.config("spark.driver.extraJavaOptions", java_options)
+    """A Delta-enabled session in this process (see ``session_conf``)."""
+    builder = SparkSession.builder.appName(app_name)
+    for key, value in session_conf(master, shuffle_partitions, driver_memory, java_options).items():
+        builder = builder.config(key, value)
     jars = delta_jars()
     builder = builder.config("spark.jars", ",".join(jars)) if jars else configure_spark_with_delta_pip(builder)
     return builder.getOrCreate()
+
+
+def remote_session(url: str) -> SparkSession:
+    """A client session of the Spark Connect server at ``url`` (``sc://host:port``). The server holds
+    the static settings (Delta's extensions, memory); a client sets only what a session may."""
+    return SparkSession.builder.remote(url).getOrCreate()
+
+
+def server_command(
+    port: int,
+    master: str = "local[*]",
+    shuffle_partitions: int = 4,
+    driver_memory: str = "2g",
+    java_options: str = "",
+    host: str = "127.0.0.1",
+) -> list[str]:
+    """The command that runs a Spark Connect server with Delta on ``host:port`` in the foreground,
+    from pyspark's own jars (Spark Connect ships with Spark 4)."""
+    conf = session_conf(master, shuffle_partitions, driver_memory, java_options) | {
+        "spark.connect.grpc.binding.address": host,
+        "spark.connect.grpc.binding.port": str(port),
+    }
+    jars = delta_jars()
+    if not jars:
+        raise FileNotFoundError(f"no Delta jars in {os.environ.get(DELTA_JARS_VAR) or default_jars_dir()}: run set-up")
+    spark_submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"  # of the installed distribution
+    command = [str(spark_submit), "--class", CONNECT_SERVER_CLASS]
+    command += ["--name", "lakehouse-spark-connect", "--jars", ",".join(jars)]
+    for key, value in conf.items():
+        command += ["--conf", f"{key}={value}"]
+    return [*command, "spark-internal"]

@@ -100,14 +100,7 @@ def record(spark: SparkSession, locations: dict[str, str], outcomes: Sequence[Ou
         return
     frame = spark.createDataFrame([outcome.row(now) for outcome in outcomes], OUTPUT_SCHEMA)
     delta_io.save(frame.write.format("delta").mode("append"), locations["history"])
-    (
-        delta_io.table(spark, locations["output"])
-        .alias("t")
-        .merge(frame.alias("s"), "t.request_id = s.request_id")
-        .whenMatchedUpdateAll()
-        .whenNotMatchedInsertAll()
-        .execute()
-    )
+    delta_io.merge(spark, frame, locations["output"], "t.request_id = s.request_id")
 
 
 def run(

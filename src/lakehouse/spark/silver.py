@@ -218,11 +218,4 @@ def _merge(spark: SparkSession, rows: DataFrame, location: str, entity: Entity, 
         delta_io.save(rows.write.format("delta").mode("overwrite"), location)
         return
     condition = " AND ".join(f"t.`{key}` <=> s.`{key}`" for key in entity.natural_key)
-    (
-        delta_io.table(spark, location)
-        .alias("t")
-        .merge(rows.alias("s"), condition)
-        .whenMatchedUpdateAll()
-        .whenNotMatchedInsertAll()
-        .execute()
-    )
+    delta_io.merge(spark, rows, location, condition)

@@ -122,6 +122,11 @@ class LocalSettings(StrictModel):
     """JVM flags of the driver (``spark.driver.extraJavaOptions``). Each task starts its own
     short-lived driver: without the optimising JIT compiler and the parallel collector it spends
     far less CPU, which tasks running side by side on a laptop share. Clear it for long jobs."""
+    spark_remote: Annotated[str, StringConstraints(pattern=r"^sc://[^/\s]+:\d+$")] | None = None
+    """A Spark Connect server, ``sc://host:port``, that stages run on instead of a Spark of their
+    own. ``$LAKEHOUSE_SPARK_REMOTE`` wins over it (``none``: a Spark of their own); ``lakehouse
+    stack`` sets that variable for Airflow to the server it starts, and the compose file to its
+    ``spark-connect`` service. Unset: each task starts its own Spark, a JVM in its process."""
 
 
 class RagSettings(StrictModel):

@@ -18,6 +18,7 @@ from lakehouse.core.rag.chunking import chunk_document
 from lakehouse.core.rag.documents import KnowledgeDocument
 from lakehouse.core.rag.embeddings import Embedder
 from lakehouse.core.rag.redaction import Redactor
+from lakehouse.core.sql_files import literal
 from lakehouse.spark import delta_io
 
 SCHEMA = T.StructType(
@@ -137,15 +138,8 @@ def upsert(
             delta_io.save(frame.write.format("delta").option("delta.enableChangeDataFeed", "true"), location)
         else:
             touched = [d.doc_id for d in changed] + removed
-            (
-                delta_io.table(spark, location)
-                .alias("t")
-                .merge(frame.alias("s"), "t.chunk_id = s.chunk_id")
-                .whenMatchedUpdateAll()
-                .whenNotMatchedInsertAll()
-                .whenNotMatchedBySourceDelete(F.col("t.doc_id").isin(touched))
-                .execute()
-            )
+            touched_ids = ", ".join(literal(doc_id) for doc_id in touched)
+            delta_io.merge(spark, frame, location, "t.chunk_id = s.chunk_id", f"t.doc_id IN ({touched_ids})")
     else:
         result["embedded_chunks"] = 0
     table = delta_io.read(spark, location)
