@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lakehouse.config.models import LocalEnvironment, LocalSettings
 from lakehouse.ops.environment import valid_config
-from lakehouse.spark.session import server_command
+from lakehouse.spark.session import server_command, session_conf
 
 
 def free_port() -> int:
@@ -29,6 +29,12 @@ def answers(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as probe:
         probe.settimeout(1)
         return probe.connect_ex((host, port)) == 0
+
+
+def server_conf(settings: LocalSettings) -> dict[str, str]:
+    # Without the tasks' JIT flags (driver_java_options), which suit short-lived drivers: a server
+    # that stays up gains from the full JIT.
+    return session_conf(settings.spark_master, driver_memory=settings.driver_memory)
 
 
 def _python_environ() -> dict[str, str]:
@@ -55,8 +61,7 @@ class SparkConnectServer:
         return f"sc://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 120) -> None:
-        # The tasks' JIT flags suit short-lived drivers; a server that stays up gains from the full JIT.
-        command = server_command(self.port, self.settings.spark_master, driver_memory=self.settings.driver_memory)
+        command = server_command(self.port, server_conf(self.settings))
         self.log.parent.mkdir(parents=True, exist_ok=True)
         environ = {**os.environ, **_python_environ()}
         with self.log.open("ab") as out:
@@ -106,5 +111,5 @@ def serve_command(env: str | None, host: str, port: int) -> int:
         return 2
     local = environment.local
     print(f"Spark Connect with Delta on sc://{host}:{port} ({local.spark_master}, {local.driver_memory})", flush=True)
-    command = server_command(port, local.spark_master, driver_memory=local.driver_memory, host=host)
+    command = server_command(port, server_conf(local), host)
     return subprocess.run(command, env={**os.environ, **_python_environ()}).returncode

@@ -179,8 +179,11 @@ def _counts(spark: SparkSession, bronze_location: str, app_id: str, before: int)
     if delta_io.exists(spark, bronze_location):
         history = spark.sql(f"DESCRIBE HISTORY {delta_io.sql_name(bronze_location)}")
         for row in history.where(F.col("version") > before).select("userMetadata").collect():
-            metadata = json.loads(row["userMetadata"] or "{}")
-            if metadata.get("app") == app_id:
+            try:
+                metadata = json.loads(row["userMetadata"] or "{}")
+            except ValueError:  # a commit of another writer's, with metadata of its own
+                continue
+            if isinstance(metadata, dict) and metadata.get("app") == app_id:
                 batches.append(metadata)
     reasons: Counter[str] = Counter()
     for batch in batches:

@@ -27,7 +27,9 @@ def delta_jars() -> list[str]:
     return sorted(str(path) for path in folder.glob("delta-*.jar"))
 
 
-def session_conf(master: str, shuffle_partitions: int, driver_memory: str, java_options: str) -> dict[str, str]:
+def session_conf(
+    master: str = "local[*]", shuffle_partitions: int = 4, driver_memory: str = "2g", java_options: str = ""
+) -> dict[str, str]:
     """Settings of a Delta-enabled session. Small-machine values: the defaults assume a cluster (200
     shuffle partitions, 10,000-way file listing in VACUUM) and cost tens of seconds per task on a laptop."""
     conf = {
@@ -73,26 +75,16 @@ def remote_session(url: str) -> SparkSession:
     return SparkSession.builder.remote(url).getOrCreate()
 
 
-def server_command(
-    port: int,
-    master: str = "local[*]",
-    shuffle_partitions: int = 4,
-    driver_memory: str = "2g",
-    java_options: str = "",
-    host: str = "127.0.0.1",
-) -> list[str]:
-    """The command that runs a Spark Connect server with Delta on ``host:port`` in the foreground,
-    from pyspark's own jars (Spark Connect ships with Spark 4)."""
-    conf = session_conf(master, shuffle_partitions, driver_memory, java_options) | {
-        "spark.connect.grpc.binding.address": host,
-        "spark.connect.grpc.binding.port": str(port),
-    }
+def server_command(port: int, conf: dict[str, str], host: str = "127.0.0.1") -> list[str]:
+    """The command that runs a Spark Connect server with Delta and ``conf`` (``session_conf``) on
+    ``host:port`` in the foreground, from pyspark's own jars (Spark Connect ships with Spark 4)."""
     jars = delta_jars()
     if not jars:
         raise FileNotFoundError(f"no Delta jars in {os.environ.get(DELTA_JARS_VAR) or default_jars_dir()}: run set-up")
     spark_submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"  # of the installed distribution
     command = [str(spark_submit), "--class", CONNECT_SERVER_CLASS]
     command += ["--name", "lakehouse-spark-connect", "--jars", ",".join(jars)]
-    for key, value in conf.items():
+    served = conf | {"spark.connect.grpc.binding.address": host, "spark.connect.grpc.binding.port": str(port)}
+    for key, value in served.items():
         command += ["--conf", f"{key}={value}"]
     return [*command, "spark-internal"]
