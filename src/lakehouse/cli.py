@@ -146,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     env = commands.add_parser(
-        "env", help="an environment's Airflow Variables and connection shells: apply them, or show what tasks see"
+        "env",
+        help="an environment's Airflow Variables, connection shells and pools: apply them, or show what tasks see",
     )
     env_actions = env.add_subparsers(dest="action", required=True)
     apply = env_actions.add_parser("apply", help="write them into a running Airflow")

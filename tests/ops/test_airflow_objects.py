@@ -1,5 +1,6 @@
 """``lakehouse env apply`` against a running Airflow (REST API): creates, then changes nothing, then
-updates only what config changed and keeps the password Airflow has; ``env show`` masks secrets."""
+updates only what config (or an operator) changed and keeps the password Airflow has; ``env show``
+masks secrets."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from lakehouse.cli import main
 from lakehouse.config import ConfigError, load_config
+from lakehouse.core.naming import SILVER_GATE_POOL
 from lakehouse.ops import airflow_objects
 from lakehouse.ops.stack import running_stack
 from tests.conftest import TEAMS_WEBHOOK_SECRET, ConfigCopy
@@ -31,7 +33,10 @@ def test_apply_creates_then_changes_nothing_then_updates_only_the_changed_field(
     with running_stack(searchable_folder) as stack:
         api = stack.api
         first = airflow_objects.plan(load_config("dev"), api)
-        assert set(_actions(first).values()) == {"create"}
+        # The stack made the DAGs' pool when it started, as apply does.
+        assert {key: action for key, action in _actions(first).items() if action != "create"} == {
+            f"pool {SILVER_GATE_POOL}": "unchanged"
+        }
         airflow_objects.apply(first, api, report=lambda line: None)
 
         again = airflow_objects.plan(load_config("dev"), api)
@@ -41,21 +46,25 @@ def test_apply_creates_then_changes_nothing_then_updates_only_the_changed_field(
         api("PATCH", "/api/v2/connections/smtp_default?update_mask=password", _smtp(password="relay-pass"))
         project.edit("variables/dev.yaml", lambda d: d["airflow"]["connections"]["smtp_default"].update(port=2525))
         project.edit("variables/dev.yaml", lambda d: d["airflow"]["variables"].update(owner_team="team-data"))
+        # An operator widens the gates' pool, which would let their Silver events race again.
+        widened = {"name": SILVER_GATE_POOL, "slots": 4, "include_deferred": False}
+        api("PATCH", f"/api/v2/pools/{SILVER_GATE_POOL}?update_mask=slots", widened)
         changed = airflow_objects.plan(load_config("dev"), api)
         assert {k: v for k, v in _actions(changed).items() if v != "unchanged"} == {
             "connection smtp_default": "update",
             "variable owner_team": "create",
+            f"pool {SILVER_GATE_POOL}": "update",
         }
-        (update,) = [c for c in changed if c.action == "update"]
-        assert update.describe() == "~ connection smtp_default: port: 587 -> 2525"
+        updates = sorted(c.describe() for c in changed if c.action == "update")
+        assert updates == ["~ connection smtp_default: port: 587 -> 2525", f"~ pool {SILVER_GATE_POOL}: slots: 4 -> 1"]
 
         monkeypatch.setenv("AIRFLOW_API_USERNAME", "admin")
         monkeypatch.setenv("AIRFLOW_API_PASSWORD", stack.password)
         capsys.readouterr()
         assert main(["env", "apply", "--env", "dev", "--dry-run", "--airflow-url", stack.url]) == 0
         dry_run = capsys.readouterr().out
-        unchanged = len(first) - 1  # all but the updated connection; the new variable comes on top
-        assert f"environment dev in the Airflow at {stack.url}: 1 to create, 1 to update, {unchanged} to unchanged" in (
+        unchanged = len(first) - 2  # all but the updated connection and pool; the new variable comes on top
+        assert f"environment dev in the Airflow at {stack.url}: 1 to create, 2 to update, {unchanged} to unchanged" in (
             dry_run
         )
         assert "+ variable owner_team: 'team-data'" in dry_run
@@ -64,6 +73,7 @@ def test_apply_creates_then_changes_nothing_then_updates_only_the_changed_field(
         smtp = api("GET", "/api/v2/connections/smtp_default")
         assert (smtp["port"], smtp["host"]) == (2525, "smtp.example.com")
         assert smtp["password"], "the password set in Airflow survived the update"
+        assert api("GET", f"/api/v2/pools/{SILVER_GATE_POOL}")["slots"] == 1
         assert api("GET", "/api/v2/variables/lakehouse_catalogs")["value"] == (
             '{"ai": "dev_ai", "bronze": "dev_raw", "gold": "dev_marts", "silver": "dev_curated"}'
         )

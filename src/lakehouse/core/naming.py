@@ -91,3 +91,9 @@ GOLD_DAG_ID = "lakehouse_gold"
 RAG_DAG_ID = "lakehouse_rag"
 MAINTENANCE_DAG_ID = "lakehouse_maintenance"
 GOVERNANCE_DAG_ID = "lakehouse_governance"
+
+SILVER_GATE_POOL = "lakehouse_silver_gates"
+"""The one-slot Airflow pool every DQ gate runs in. Airflow 3.3 registers two Silver events of the
+same business date that commit at the same moment as two pending Gold runs, neither of which ever
+has all its inputs (apache/airflow#71070), so Gold of that date never starts; one gate at a time
+cannot race."""

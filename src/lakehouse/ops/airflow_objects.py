@@ -1,4 +1,4 @@
-"""The Airflow Variables and connection shells of an environment: what ``lakehouse env apply``
+"""The Airflow Variables, connection shells and pools of an environment: what ``lakehouse env apply``
 writes into a running Airflow (never a secret), and what ``lakehouse env show`` says a task sees.
 
 The lakehouse DAGs read config files, not Variables, so parsing never touches the database; the
@@ -15,6 +15,7 @@ from typing import Any
 
 from lakehouse.config import ENV_VAR, LakehouseConfig
 from lakehouse.config.models import looks_secret
+from lakehouse.core.naming import SILVER_GATE_POOL
 from lakehouse.ops.airflow_api import AirflowApi, AirflowApiError
 from lakehouse.ops.airflow_home import airflow_environ
 from lakehouse.ops.environment import valid_config
@@ -45,10 +46,16 @@ def connections(config: LakehouseConfig) -> dict[str, dict[str, Any]]:
     return shells
 
 
+def pools() -> dict[str, dict[str, Any]]:
+    """The pools the lakehouse DAGs' tasks run in, in the REST API's fields."""
+    description = "DQ gates, one at a time: concurrent Silver events can leave Gold of their date waiting"
+    return {SILVER_GATE_POOL: {"slots": 1, "description": description, "include_deferred": False}}
+
+
 @dataclass(frozen=True)
 class Change:
     kind: str
-    """``variable`` or ``connection``."""
+    """``variable``, ``connection`` or ``pool``."""
     key: str
     action: str
     """``create``, ``update`` or ``unchanged``."""
@@ -92,14 +99,24 @@ def plan(config: LakehouseConfig, api: AirflowApi) -> list[Change]:
         else:
             changes.append(Change("variable", key, "unchanged", wanted=value))
     for conn_id, wanted in connections(config).items():
-        current = _get(api, f"/api/v2/connections/{conn_id}")
-        if current is None:
-            changes.append(Change("connection", conn_id, "create", wanted=wanted))
-            continue
-        now = {name: current.get(name) or None for name in SHELL_FIELDS}
-        differences = tuple((name, now[name], wanted[name]) for name in SHELL_FIELDS if now[name] != wanted[name])
-        changes.append(Change("connection", conn_id, "update" if differences else "unchanged", differences, wanted))
-    return changes
+        changes.append(_fields_change("connection", conn_id, _get(api, f"/api/v2/connections/{conn_id}"), wanted))
+    return changes + pool_changes(api)
+
+
+def pool_changes(api: AirflowApi) -> list[Change]:
+    """The pools' part of ``plan``: pools are the same in every environment."""
+    return [
+        _fields_change("pool", name, _get(api, f"/api/v2/pools/{name}"), wanted) for name, wanted in pools().items()
+    ]
+
+
+def _fields_change(kind: str, key: str, current: Mapping[str, Any] | None, wanted: Mapping[str, Any]) -> Change:
+    if current is None:
+        return Change(kind, key, "create", wanted=wanted)
+    # The API returns an unset field as "" or null.
+    now = {name: None if current.get(name) == "" else current.get(name) for name in wanted}
+    differences = tuple((name, now[name], value) for name, value in wanted.items() if now[name] != value)
+    return Change(kind, key, "update" if differences else "unchanged", differences, wanted)
 
 
 def apply(changes: list[Change], api: AirflowApi, report: Callable[[str], None] = print) -> None:
@@ -115,11 +132,14 @@ def apply(changes: list[Change], api: AirflowApi, report: Callable[[str], None] 
                 api("POST", "/api/v2/variables", body)
             else:
                 api("PATCH", f"/api/v2/variables/{change.key}?update_mask=value", body)
-        elif change.action == "create":
-            api("POST", "/api/v2/connections", {"connection_id": change.key, **change.wanted})
+            continue
+        collection, id_field = {"connection": ("connections", "connection_id"), "pool": ("pools", "name")}[change.kind]
+        body = {id_field: change.key, **change.wanted}
+        if change.action == "create":
+            api("POST", f"/api/v2/{collection}", body)
         else:
             mask = "&".join(f"update_mask={name}" for name, _, _ in change.differences)
-            api("PATCH", f"/api/v2/connections/{change.key}?{mask}", {"connection_id": change.key, **change.wanted})
+            api("PATCH", f"/api/v2/{collection}/{change.key}?{mask}", body)
 
 
 def seen_by_tasks(config: LakehouseConfig, lookup: Callable[[str, str], Any]) -> list[str]:
@@ -158,7 +178,7 @@ def _masked_extra(extra: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def apply_command(env: str | None, airflow_url: str | None, dry_run: bool) -> int:
-    """``lakehouse env apply``: the environment's Variables and connection shells into a running Airflow."""
+    """``lakehouse env apply``: the environment's Variables, connection shells and pools into a running Airflow."""
     config = valid_config(env)
     api = AirflowApi.from_environment(airflow_url)
     changes = plan(config, api)

@@ -163,6 +163,8 @@ class AirflowStack:
                 [airflow, name, *arguments], env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         self.wait_healthy(timeout)
+        # The DAGs' tasks wait for their pools in any Airflow (``lakehouse env apply`` writes them there).
+        airflow_objects.apply(airflow_objects.pool_changes(self.api), self.api, report=lambda line: None)
 
     @cached_property
     def api(self) -> AirflowApi:

@@ -20,7 +20,9 @@ from lakehouse.airflow.factory import gold_dag, ingest_dags, maintenance_dag, ra
 from lakehouse.airflow.targets import LOGICAL_DATE, RUN_ID
 from lakehouse.airflow.targets.local import LocalStageOperator
 from lakehouse.config import load_config
+from lakehouse.core.naming import SILVER_GATE_POOL
 from lakehouse.core.stages import ENTRY_POINT
+from lakehouse.ops import airflow_objects
 from tests.conftest import PROJECT_DIR, ConfigCopy
 
 ENVS = ("local", "dev")
@@ -109,6 +111,17 @@ def test_gold_runs_once_per_business_date_of_every_silver_asset_it_reads(env: st
     assert awaited == published - {f"{curated}.finance.payment_silver"}
     # Gold MERGEs history in date order, whatever the environment allows other DAGs.
     assert gold.max_active_runs == 1
+
+
+def test_every_dq_gate_and_only_a_gate_runs_in_the_one_slot_pool(dags: dict) -> None:
+    pooled = {
+        (dag.dag_id, task.task_id) for dag in dags.values() for task in dag.tasks if task.pool == SILVER_GATE_POOL
+    }
+    gates = {
+        (dag.dag_id, task.task_id) for dag in dags.values() for task in dag.tasks if task.task_id.endswith("dq_gate")
+    }
+    assert pooled == gates and len(gates) == 3
+    assert airflow_objects.pools()[SILVER_GATE_POOL]["slots"] == 1
 
 
 def test_gold_graph_follows_depends_on_and_ends_with_smoke_checks(dags: dict) -> None:

@@ -37,6 +37,7 @@ from lakehouse.core.naming import (
     GOVERNANCE_DAG_ID,
     MAINTENANCE_DAG_ID,
     RAG_DAG_ID,
+    SILVER_GATE_POOL,
     TableName,
     gold_table,
     ingest_dag_id,
@@ -171,7 +172,11 @@ class _Builder:
                     bronze = self.task(StageTask("bronze", "bronze", arguments))
                     clean = self.task(StageTask("silver", "silver", arguments))
                     # The Silver asset is announced only once the DQ gate passed.
-                    gate = self.task(StageTask("dq_gate", "dq_gate", arguments), outlets=[_asset(silver[entity])])
+                    gate = self.task(
+                        StageTask("dq_gate", "dq_gate", arguments),
+                        outlets=[_asset(silver[entity])],
+                        pool=SILVER_GATE_POOL,
+                    )
                     bronze >> clean >> gate
         return dag
 
