@@ -37,10 +37,10 @@ def server_conf(settings: LocalSettings) -> dict[str, str]:
     return session_conf(settings.spark_master, driver_memory=settings.driver_memory)
 
 
-def _python_environ() -> dict[str, str]:
+def _python_environ(python: str = sys.executable) -> dict[str, str]:
     # The server's Python workers (a streaming batch function, Python UDFs) run this interpreter, so
     # they import the same ``lakehouse`` package as the clients.
-    return {"PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    return {"PYSPARK_PYTHON": python, "PYSPARK_DRIVER_PYTHON": python}
 
 
 class SparkConnectError(RuntimeError):
@@ -54,6 +54,8 @@ class SparkConnectServer:
     log: Path
     settings: LocalSettings
     port: int = field(default_factory=free_port)
+    python: str = sys.executable
+    """The interpreter of the server's Python workers."""
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -63,7 +65,7 @@ class SparkConnectServer:
     def start(self, timeout: float = 120) -> None:
         command = server_command(self.port, server_conf(self.settings))
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        environ = {**os.environ, **_python_environ()}
+        environ = {**os.environ, **_python_environ(self.python)}
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 command, env=environ, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

@@ -8,6 +8,7 @@ it in an incremental, checkpointed file stream (``availableNow``) over one logic
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -15,10 +16,17 @@ from typing import Any
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.sql.streaming import StreamingQuery
 
 from lakehouse.config.models import Entity
 from lakehouse.spark import delta_io, quarantine, run_metrics
 from lakehouse.spark.contracts import contract_schema, string_schema
+
+_log = logging.getLogger(__name__)
+
+WORKER_TIMEOUT = "Python worker failed to connect back"
+"""Over Spark Connect the server starts a Python process for the batch function when the query
+starts and gives it 10 s to connect back (hard-coded in Spark 4.2); on a loaded machine it can miss that."""
 
 CORRUPT = "_corrupt_record"
 REASON = "_reason"
@@ -162,15 +170,27 @@ def ingest(
         finally:
             parsed.unpersist()
 
-    query = (
-        read_landing_stream(spark, landing_folder, auto_loader)
-        .writeStream.foreachBatch(write_batch)
-        .option("checkpointLocation", checkpoint)
-        .trigger(availableNow=True)
-        .start()
-    )
-    query.awaitTermination()
+    def start() -> StreamingQuery:
+        stream = read_landing_stream(spark, landing_folder, auto_loader).writeStream.foreachBatch(write_batch)
+        return stream.option("checkpointLocation", checkpoint).trigger(availableNow=True).start()
+
+    _start_again_if_the_worker_was_late(start).awaitTermination()
     return _counts(spark, bronze_location, app_id, before)
+
+
+def _start_again_if_the_worker_was_late(start: Callable[[], StreamingQuery], attempts: int = 3) -> StreamingQuery:
+    """The query, started again when its batch worker missed the connect-back (``WORKER_TIMEOUT``):
+    that fails the start before the query reads anything, so starting again is safe."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return start()
+        except Exception as error:
+            if WORKER_TIMEOUT not in str(error) or attempt == attempts:
+                raise
+            _log.warning(
+                "the batch worker did not connect back in time; starting attempt %d of %d", attempt + 1, attempts
+            )
+    raise AssertionError("unreachable")
 
 
 def _counts(spark: SparkSession, bronze_location: str, app_id: str, before: int) -> dict[str, Any]:
