@@ -1,4 +1,5 @@
-"""A stage over a real Spark Connect server whose Python worker starts late, as on a loaded machine."""
+"""When the stack starts a Spark Connect server, and a stage over a real one whose Python worker starts
+late, as on a loaded machine."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from pathlib import Path
 import pytest
 
 from lakehouse.config import load_config
+from lakehouse.config.models import LocalEnvironment
+from lakehouse.core.locations import SPARK_REMOTE_VAR
 from lakehouse.ops.demo_data import write_demo_data
 from lakehouse.ops.spark_connect import SparkConnectServer
-from tests.conftest import ROOT
+from lakehouse.ops.stack import own_server
+from tests.conftest import ROOT, ConfigCopy
 
 DAY = date(2026, 3, 1)
 
@@ -48,3 +52,18 @@ def test_bronze_starts_its_query_again_when_the_servers_batch_worker_connects_ba
     assert first.exists()
     assert "did not connect back in time; starting attempt 2 of 3" in done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1])["bronze_rows"] > 0
+
+
+def test_the_stack_starts_a_server_only_when_none_is_named(
+    project: ConfigCopy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    environment = load_config("local").require_environment()
+    assert isinstance(environment, LocalEnvironment)
+    monkeypatch.delenv(SPARK_REMOTE_VAR, raising=False)
+    assert own_server(environment) == environment.local
+    named = environment.model_copy(update={"local": environment.local.model_copy(update={"spark_remote": "sc://h:1"})})
+    assert own_server(named) is None
+    for value in ("none", "sc://127.0.0.1:15002"):
+        monkeypatch.setenv(SPARK_REMOTE_VAR, value)
+        assert own_server(environment) is None, value
+    assert own_server(load_config("dev").require_environment()) is None

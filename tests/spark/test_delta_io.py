@@ -27,3 +27,10 @@ def test_exists_save_read_and_merge_by_path_or_by_name(spark: SparkSession, tmp_
     delta_io.merge(spark, changes, location, "t.id = s.id")
     assert sorted(map(tuple, delta_io.read(spark, location).collect())) == [("P1", "Anne"), ("P2", "Bob")]
     assert spark.sql(f"SELECT count(*) FROM {delta_io.sql_name(location)}").first()[0] == 2
+
+
+def test_a_folder_of_files_without_a_commit_is_no_delta_table(spark: SparkSession, tmp_path: Path) -> None:
+    # What a first write that died before its commit leaves behind: DESCRIBE DETAIL refuses it.
+    spark.range(3).write.parquet(str(tmp_path / "orphan"))
+    assert not delta_io.exists(spark, str(tmp_path / "orphan"))
+    assert not delta_io.exists(spark, str(tmp_path / "never-written"))

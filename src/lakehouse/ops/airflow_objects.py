@@ -113,10 +113,14 @@ def pool_changes(api: AirflowApi) -> list[Change]:
 def _fields_change(kind: str, key: str, current: Mapping[str, Any] | None, wanted: Mapping[str, Any]) -> Change:
     if current is None:
         return Change(kind, key, "create", wanted=wanted)
-    # The API returns an unset field as "" or null.
-    now = {name: None if current.get(name) == "" else current.get(name) for name in wanted}
-    differences = tuple((name, now[name], value) for name, value in wanted.items() if now[name] != value)
+    now = {name: _unset(current.get(name)) for name in wanted}
+    differences = tuple((name, now[name], value) for name, value in wanted.items() if now[name] != _unset(value))
     return Change(kind, key, "update" if differences else "unchanged", differences, wanted)
+
+
+def _unset(value: Any) -> Any:
+    # The API returns an unset field as "" or null; False and 0 are values.
+    return None if value == "" else value
 
 
 def apply(changes: list[Change], api: AirflowApi, report: Callable[[str], None] = print) -> None:

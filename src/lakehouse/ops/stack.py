@@ -28,8 +28,8 @@ from typing import Any
 import psycopg2
 
 from lakehouse.config import ENV_VAR
-from lakehouse.config.models import LocalEnvironment, LocalSettings
-from lakehouse.core.locations import SPARK_REMOTE_VAR, spark_remote
+from lakehouse.config.models import Environment, LocalEnvironment, LocalSettings
+from lakehouse.core.locations import SPARK_REMOTE_VAR
 from lakehouse.ops import airflow_objects
 from lakehouse.ops.airflow_api import AirflowApi
 from lakehouse.ops.airflow_home import airflow_environ
@@ -261,14 +261,19 @@ def running_stack(
         yield stack
 
 
+def own_server(environment: Environment) -> LocalSettings | None:
+    """The settings of a Spark Connect server of the stack's own for the tasks' stages, unless the
+    environment names one or ``$LAKEHOUSE_SPARK_REMOTE`` is set (``none``: each task its own Spark)."""
+    if not isinstance(environment, LocalEnvironment) or os.environ.get(SPARK_REMOTE_VAR):
+        return None
+    return environment.local if environment.local.spark_remote is None else None
+
+
 def stack_command(env: str | None, port: int, folder: Path | None) -> int:
     """``lakehouse stack``: the stack in the foreground, with the environment applied, until Ctrl-C."""
     config = valid_config(env)
     folder = folder or stack_folder()
-    environment = config.require_environment()
-    spark = None
-    if isinstance(environment, LocalEnvironment) and spark_remote(environment) is None:
-        spark = environment.local  # its stages share the stack's Spark Connect server
+    spark = own_server(config.require_environment())
     services = "Spark Connect, PostgreSQL and Airflow" if spark else "PostgreSQL and Airflow"
     print(f"starting {services} under {folder} (environment '{config.env_name}')", flush=True)
     with running_stack(folder, {ENV_VAR: config.env_name}, port=port, spark=spark) as stack:

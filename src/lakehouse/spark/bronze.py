@@ -181,16 +181,16 @@ def ingest(
 def _start_again_if_the_worker_was_late(start: Callable[[], StreamingQuery], attempts: int = 3) -> StreamingQuery:
     """The query, started again when its batch worker missed the connect-back (``WORKER_TIMEOUT``):
     that fails the start before the query reads anything, so starting again is safe."""
-    for attempt in range(1, attempts + 1):
+    for attempt in range(1, attempts):
         try:
             return start()
         except Exception as error:
-            if WORKER_TIMEOUT not in str(error) or attempt == attempts:
+            if WORKER_TIMEOUT not in str(error):
                 raise
             _log.warning(
                 "the batch worker did not connect back in time; starting attempt %d of %d", attempt + 1, attempts
             )
-    raise AssertionError("unreachable")
+    return start()
 
 
 def _counts(spark: SparkSession, bronze_location: str, app_id: str, before: int) -> dict[str, Any]:
