@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from lakehouse.config import load_config
 from lakehouse.config.models import LocalEnvironment
 from lakehouse.core.locations import SPARK_REMOTE_VAR
 from lakehouse.ops.demo_data import write_demo_data
-from lakehouse.ops.spark_connect import SparkConnectServer
+from lakehouse.ops.spark_connect import SparkConnectServer, answers, free_port
 from lakehouse.ops.stack import own_server
 from tests.conftest import ROOT, ConfigCopy
 
@@ -67,3 +69,23 @@ def test_the_stack_starts_a_server_only_when_none_is_named(
         monkeypatch.setenv(SPARK_REMOTE_VAR, value)
         assert own_server(environment) is None, value
     assert own_server(load_config("dev").require_environment()) is None
+
+
+@pytest.mark.slow
+def test_lakehouse_spark_connect_serves_until_it_is_told_to_stop(tmp_path: Path) -> None:
+    port = free_port()
+    command = [str(Path(sys.executable).with_name("lakehouse")), "spark-connect", "--env", "local", "--port", str(port)]
+    with (tmp_path / "server.log").open("wb") as log:
+        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while not answers(port) and time.monotonic() < deadline:
+            assert server.poll() is None, (tmp_path / "server.log").read_text()[-3000:]
+            time.sleep(0.5)
+        assert answers(port)
+        # What docker compose stop sends: the server itself shuts down, nothing is left listening.
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+        assert not answers(port)
+    finally:
+        server.kill()

@@ -114,4 +114,5 @@ def serve_command(env: str | None, host: str, port: int) -> int:
     local = environment.local
     print(f"Spark Connect with Delta on sc://{host}:{port} ({local.spark_master}, {local.driver_memory})", flush=True)
     command = server_command(port, server_conf(local), host)
-    return subprocess.run(command, env={**os.environ, **_python_environ()}).returncode
+    # The JVM takes this process's place, so a stop signal (``docker compose stop``, Ctrl-C) reaches it.
+    os.execve(command[0], command, {**os.environ, **_python_environ()})
