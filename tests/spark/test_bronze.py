@@ -128,6 +128,12 @@ def test_ingest_counts_match_the_landing_files_and_a_rerun_adds_nothing(spark: S
     landed = max(path.stat().st_mtime for path in Path(kwargs["landing_folder"]).iterdir())
     assert abs(datetime.fromisoformat(first["newest_source_ts"]).timestamp() - landed) < 0.001
     assert bronze.where("source_modified_at IS NULL").count() == 0
+    # A try killed after the batch's commits, before the checkpoint's: its retry replays the batch,
+    # which Delta's transaction ids keep from writing twice, and reports what it had written.
+    for done in ("0", ".0.crc"):
+        (tmp_path / "checkpoint" / "commits" / done).unlink(missing_ok=True)
+    assert ingest(spark, **kwargs) == first
+    assert spark.read.format("delta").load(str(tmp_path / "bronze")).count() == entry["parsable_lines"]
     again = ingest(spark, **kwargs)
     assert again == {"lines": 0, "bronze_rows": 0, "quarantined": 0, "quarantine_reasons": {}, "newest_source_ts": None}
     assert spark.read.format("delta").load(str(tmp_path / "bronze")).count() == entry["parsable_lines"]

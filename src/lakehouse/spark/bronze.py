@@ -147,10 +147,9 @@ def ingest(
 
     Each batch's counts travel in its Bronze commit (``userMetadata``) and are read back from the
     table's history: over Spark Connect the batch function runs in the server, where this process's
-    variables are out of reach.
+    variables are out of reach. A batch replayed after a crash reports the commit it had made.
     """
     app_id = checkpoint
-    before = delta_io.version(spark, bronze_location) if delta_io.exists(spark, bronze_location) else -1
 
     def write_batch(batch: DataFrame, batch_id: int) -> None:
         lines = batch.withColumn("source_row", F.monotonically_increasing_id())
@@ -162,7 +161,7 @@ def ingest(
             good = good.withColumn("logical_date", F.lit(labels["logical_date"]).cast("date"))
             good_count, micros = good.agg(F.count(F.lit(1)), run_metrics.newest_source()).first() or (0, None)
             reasons = {row["reason"]: int(row["count"]) for row in bad.groupBy("reason").count().collect()}
-            counts = {"app": app_id, "bronze_rows": good_count, "reasons": reasons, "newest": micros}
+            counts = {"app": app_id, "batch": batch_id, "bronze_rows": good_count, "reasons": reasons, "newest": micros}
             # Quarantine first: the Bronze commit, which carries the counts, is the batch's last write.
             bad = bad.withColumn("layer", F.lit("bronze")).withColumn("ingest_ts", F.current_timestamp())
             quarantine.append(bad, quarantine_location, f"{app_id}#quarantine", batch_id)
@@ -174,8 +173,9 @@ def ingest(
         stream = read_landing_stream(spark, landing_folder, auto_loader).writeStream.foreachBatch(write_batch)
         return stream.option("checkpointLocation", checkpoint).trigger(availableNow=True).start()
 
-    _start_again_if_the_worker_was_late(start).awaitTermination()
-    return _counts(spark, bronze_location, app_id, before)
+    query = _start_again_if_the_worker_was_late(start)
+    query.awaitTermination()
+    return _counts(spark, bronze_location, app_id, {progress.batchId for progress in query.recentProgress})
 
 
 def _start_again_if_the_worker_was_late(start: Callable[[], StreamingQuery], attempts: int = 3) -> StreamingQuery:
@@ -193,17 +193,17 @@ def _start_again_if_the_worker_was_late(start: Callable[[], StreamingQuery], att
     return start()
 
 
-def _counts(spark: SparkSession, bronze_location: str, app_id: str, before: int) -> dict[str, Any]:
-    """What the batches of ``app_id`` committed to Bronze after version ``before``."""
+def _counts(spark: SparkSession, bronze_location: str, app_id: str, batch_ids: set[int]) -> dict[str, Any]:
+    """What the batches ``batch_ids`` of ``app_id`` committed to Bronze."""
     batches = []
-    if delta_io.exists(spark, bronze_location):
+    if batch_ids and delta_io.exists(spark, bronze_location):
         history = spark.sql(f"DESCRIBE HISTORY {delta_io.sql_name(bronze_location)}")
-        for row in history.where(F.col("version") > before).select("userMetadata").collect():
+        for row in history.select("userMetadata").collect():
             try:
                 metadata = json.loads(row["userMetadata"] or "{}")
             except ValueError:  # a commit of another writer's, with metadata of its own
                 continue
-            if isinstance(metadata, dict) and metadata.get("app") == app_id:
+            if isinstance(metadata, dict) and metadata.get("app") == app_id and metadata.get("batch") in batch_ids:
                 batches.append(metadata)
     reasons: Counter[str] = Counter()
     for batch in batches:
