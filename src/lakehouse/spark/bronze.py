@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import random
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -178,18 +180,26 @@ def ingest(
     return _counts(spark, bronze_location, app_id, {progress.batchId for progress in query.recentProgress})
 
 
-def _start_again_if_the_worker_was_late(start: Callable[[], StreamingQuery], attempts: int = 3) -> StreamingQuery:
+def _start_again_if_the_worker_was_late(
+    start: Callable[[], StreamingQuery], attempts: int = 6, pause: float = 5.0
+) -> StreamingQuery:
     """The query, started again when its batch worker missed the connect-back (``WORKER_TIMEOUT``):
-    that fails the start before the query reads anything, so starting again is safe."""
+    that fails the start before the query reads anything, so starting again is safe. The pauses grow
+    and are jittered: the tasks whose start-up loads the machine then are not all retrying together."""
     for attempt in range(1, attempts):
         try:
             return start()
         except Exception as error:
             if WORKER_TIMEOUT not in str(error):
                 raise
+            wait = pause * attempt * (1 + random.random())
             _log.warning(
-                "the batch worker did not connect back in time; starting attempt %d of %d", attempt + 1, attempts
+                "the batch worker did not connect back in time; starting attempt %d of %d in %.0f s",
+                attempt + 1,
+                attempts,
+                wait,
             )
+            time.sleep(wait)
     return start()
 
 
