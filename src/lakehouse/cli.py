@@ -92,9 +92,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--start", type=date.fromisoformat, help="first logical date (default: the demo data's dates)")
     run.add_argument("--end", type=date.fromisoformat, help="last logical date (default: --start)")
     run.add_argument("--verbose", action="store_true", help="show Airflow's task logs")
+    run.add_argument(
+        "--maintenance",
+        action="store_true",
+        help="run maintenance after the last date too (default: only on dates its weekly schedule falls on)",
+    )
     run.set_defaults(
         handler=_call(
-            "ops.run:run_command", env=_arg("env"), start=_arg("start"), end=_arg("end"), verbose=_arg("verbose")
+            "ops.run:run_command",
+            env=_arg("env"),
+            start=_arg("start"),
+            end=_arg("end"),
+            verbose=_arg("verbose"),
+            maintenance=_arg("maintenance"),
         )
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,9 @@ def test_every_dag_run_succeeds_in_scheduling_order(lakehouse: dict[str, Any]) -
     ingest = [f"lakehouse_ingest_{s}" for s in lakehouse["config"].systems]
     order = [*ingest, "lakehouse_gold", "lakehouse_rag"]
     expected = [(dag_id, day.isoformat(), "success") for day in DAYS for dag_id in order]
-    assert runs == [*expected, ("lakehouse_maintenance", "2026-03-02", "success")]
+    # 2026-03-01 is a Sunday: the weekly maintenance runs after that date's data is in.
+    expected.insert(len(order), ("lakehouse_maintenance", "2026-03-01", "success"))
+    assert runs == expected
 
 
 @pytest.mark.slow
@@ -310,3 +312,37 @@ def test_lakehouse_ask_answers_the_readme_questions_with_citations(
     assert all(line.split()[1].startswith("pega/") for line in out.splitlines() if line.startswith("  ["))
     assert main(["ask", "anything", "--domain", "genesys"]) == 2
     assert "unknown domain 'genesys'" in capsys.readouterr().err
+
+
+def _maintenance_days(runs: list[tuple[str, date]]) -> list[date]:
+    return [day for dag_id, day in runs if dag_id == "lakehouse_maintenance"]
+
+
+def test_maintenance_runs_after_the_dates_its_weekly_schedule_falls_on(project: Any) -> None:
+    from lakehouse.ops.run import plan
+
+    config = load_config("local")  # the test project: Sundays 03:00 UTC
+    week = [date(2026, 3, 4) + timedelta(days=n) for n in range(7)]  # Wednesday to Tuesday
+
+    runs = plan(config, week)
+
+    assert _maintenance_days(runs) == [date(2026, 3, 8)]
+    sunday = runs.index(("lakehouse_gold", date(2026, 3, 8)))
+    assert runs[sunday + 1 : sunday + 3] == [
+        ("lakehouse_rag", date(2026, 3, 8)),
+        ("lakehouse_maintenance", date(2026, 3, 8)),
+    ]
+    assert len(runs) == 7 * (len(config.systems) + 2) + 1
+
+
+def test_maintenance_that_is_not_due_runs_only_when_asked(project: Any) -> None:
+    from lakehouse.ops.run import plan
+
+    config = load_config("local")
+    weekdays = [date(2026, 3, 2), date(2026, 3, 3)]
+
+    assert _maintenance_days(plan(config, weekdays)) == []
+    assert _maintenance_days(plan(config, weekdays, maintenance=True)) == [date(2026, 3, 3)]
+    assert plan(config, weekdays, maintenance=True)[-1] == ("lakehouse_maintenance", date(2026, 3, 3))
+    # Asked on a due date: it runs once, not twice.
+    assert _maintenance_days(plan(config, [date(2026, 3, 8)], maintenance=True)) == [date(2026, 3, 8)]

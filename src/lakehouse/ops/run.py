@@ -2,9 +2,10 @@
 
 Runs go in scheduling order for each logical date: the ingest DAGs (Bronze, Silver, DQ gate), then
 Gold (which the scheduler would start from the Silver assets), then the RAG index, then maintenance
-once after the last date. Tasks run in this process, so the local target's Spark session is started once, not per task.
-Airflow reads its settings when it is first imported, so this module imports it only once
-``run_command`` has configured the process (``airflow_home.airflow_environ``).
+on the dates its schedule falls on (weekly), and after the last date when asked. Tasks run in this
+process, so the local target's Spark session is started once, not per task. Airflow reads its
+settings when it is first imported, so this module imports it only once ``run_command`` has
+configured the process (``airflow_home.airflow_environ``).
 """
 
 from __future__ import annotations
@@ -31,12 +32,16 @@ from lakehouse.spark.main import session_for
 from lakehouse.spark.tables import Tables
 
 
-def plan(config: LakehouseConfig, dates: list[date]) -> list[tuple[str, date]]:
+def plan(config: LakehouseConfig, dates: list[date], maintenance: bool = False) -> list[tuple[str, date]]:
+    """The DAG runs for ``dates``; with ``maintenance``, maintenance after the last date even when
+    its schedule does not fall on it."""
+    schedule = config.require_pipelines().maintenance.schedule
     runs: list[tuple[str, date]] = []
     for day in dates:
         runs += [(ingest_dag_id(name), day) for name in config.systems]
         runs += [(GOLD_DAG_ID, day), (RAG_DAG_ID, day)]
-    runs.append((MAINTENANCE_DAG_ID, dates[-1]))
+        if schedule.fires_on(day) or (maintenance and day == dates[-1]):
+            runs.append((MAINTENANCE_DAG_ID, day))
     return runs
 
 
@@ -50,14 +55,20 @@ def _forget_previous_run(dag_id: str, logical_date: pendulum.DateTime) -> None:
         session.execute(delete(DagRun).where(DagRun.dag_id == dag_id, DagRun.logical_date == logical_date))
 
 
-def run_all(config: LakehouseConfig, dates: list[date], progress: Callable[[str], None] = print) -> list[DagRunResult]:
+def run_all(
+    config: LakehouseConfig,
+    dates: list[date],
+    progress: Callable[[str], None] = print,
+    *,
+    maintenance: bool = False,
+) -> list[DagRunResult]:
     from airflow.dag_processing.dagbag import DagBag  # configured by now: see the module's docstring
 
     bag = DagBag(dag_folder=airflow_environ()["AIRFLOW__CORE__DAGS_FOLDER"])
     if bag.import_errors:
         details = "\n".join(f"{path}:\n{message}" for path, message in bag.import_errors.items())
         raise RuntimeError(f"the DAG folder has import errors:\n{details}")
-    runs = plan(config, dates)
+    runs = plan(config, dates, maintenance)
     results: list[DagRunResult] = []
     for index, (dag_id, day) in enumerate(runs, start=1):
         dag = bag.get_dag(dag_id)
@@ -98,7 +109,7 @@ def _dates(start: date | None, end: date | None, landing: Path) -> list[date]:
     raise SystemExit(f"no --start given and no demo manifest at {manifest}: say which dates to run")
 
 
-def run_command(env: str | None, start: date | None, end: date | None, verbose: bool) -> int:
+def run_command(env: str | None, start: date | None, end: date | None, verbose: bool, maintenance: bool) -> int:
     """``lakehouse run``: every DAG of a local environment for each date, then the summary and the
     health page. Exit code 1 when a DAG run failed."""
     config, environment = local_config(env, "lakehouse run")
@@ -114,13 +125,16 @@ def run_command(env: str | None, start: date | None, end: date | None, verbose: 
     log = tables.run_log()
     assert log is not None, "a local warehouse has a run log"
     offset = log.stat().st_size if log.exists() else 0
+    runs = plan(config, dates, maintenance)
+    upkeep = [day.isoformat() for dag_id, day in runs if dag_id == MAINTENANCE_DAG_ID]
     print(
-        f"running {len(config.systems)} ingest DAGs, Gold, the RAG index and maintenance for "
-        f"{', '.join(map(str, dates))} (environment '{config.env_name}', landing {landing})",
+        f"running {len(config.systems)} ingest DAGs, Gold and the RAG index for "
+        f"{', '.join(map(str, dates))}, maintenance {'after ' + ', '.join(upkeep) if upkeep else 'not due'} "
+        f"(environment '{config.env_name}', landing {landing})",
         flush=True,
     )
     started = time.monotonic()
-    results = run_all(config, dates, progress=lambda line: print(line, flush=True))
+    results = run_all(config, dates, progress=lambda line: print(line, flush=True), maintenance=maintenance)
     spark = session_for(config.env_name)
     counts = {
         str(name): (tables.read(spark, name).count() if tables.exists(spark, name) else None)

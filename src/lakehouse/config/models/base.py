@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -53,3 +53,10 @@ class Schedule(StrictModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("not a known IANA timezone; expected a name such as 'Australia/Sydney'") from None
         return value
+
+    def fires_on(self, day: date) -> bool:
+        """Whether a run time falls on ``day``, a calendar day in the schedule's timezone."""
+        midnight = datetime.combine(day, time(), tzinfo=ZoneInfo(self.timezone))
+        # croniter's start is exclusive: from a microsecond before midnight, midnight itself counts.
+        first = croniter(self.cron, midnight - timedelta(microseconds=1)).get_next(datetime)
+        return bool(first.date() == day)
