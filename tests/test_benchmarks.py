@@ -32,7 +32,7 @@ def test_the_parse_benchmarks_200_systems_validate_and_keep_their_tables_apart(t
 
     assert len(config.systems) == 200
     assert set(shipped.systems) <= set(config.systems)
-    environment = config.environment
+    environment = config.require_environment()
     silver = [
         silver_table(environment, name, system, entity)
         for name, system in config.systems.items()
