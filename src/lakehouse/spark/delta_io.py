@@ -12,10 +12,14 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
 from delta import exceptions
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, DataFrameWriter, SparkSession
+from pyspark.sql import functions as F
+
+from lakehouse.core.maintenance import Commit
 
 _log = logging.getLogger(__name__)
 
@@ -94,6 +98,22 @@ def merge(spark: SparkSession, source: DataFrame, location: str, condition: str,
 def version(spark: SparkSession, location: str) -> int:
     """The table's latest commit version."""
     return int(spark.sql(f"DESCRIBE HISTORY {sql_name(location)} LIMIT 1").collect()[0]["version"])
+
+
+_NO_DELTA_TABLE = ("DELTA_TABLE_ONLY_OPERATION", "EXPECT_TABLE_NOT_VIEW", "TABLE_OR_VIEW_NOT_FOUND")
+
+
+def history(spark: SparkSession, location: str) -> list[Commit] | None:
+    """The table's commits, newest first; ``None`` when no Delta table is there (nothing, plain
+    files, or a view). Ages are taken on the server's clock, the one that stamped the commits."""
+    age = F.unix_timestamp(F.current_timestamp()) - F.unix_timestamp("timestamp")
+    try:
+        rows = spark.sql(f"DESCRIBE HISTORY {sql_name(location)}").select("operation", age.alias("age")).collect()
+    except AnalysisException as error:
+        if (error.getCondition() or "").split(".")[0] in _NO_DELTA_TABLE:
+            return None
+        raise
+    return [Commit(row["operation"], timedelta(seconds=row["age"])) for row in rows]
 
 
 def sql_name(location: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from lakehouse.core.locations import (
     landing_root,
     warehouse_root,
 )
+from lakehouse.core.maintenance import upkeep
 from lakehouse.core.naming import (
     TableName,
     bronze_table,
@@ -232,7 +233,8 @@ def run_rag_snapshot(spark: SparkSession, ctx: StageContext, day: date) -> dict[
 def run_maintenance(
     spark: SparkSession, ctx: StageContext, day: date, *, scope: str, retention_days: int
 ) -> dict[str, Any]:
-    """OPTIMIZE (Z-ordered by the natural key for Silver) and VACUUM every table of a system or of Gold."""
+    """OPTIMIZE (Z-ordered by the natural key for Silver) and VACUUM the tables of a system or of Gold
+    that need it (``core.maintenance``)."""
     targets: list[tuple[TableName, tuple[str, ...]]] = []
     if scope == "gold":
         targets = [(gold_table(ctx.environment, t), ()) for t in ctx.config.require_pipelines().gold.tables]
@@ -248,14 +250,18 @@ def run_maintenance(
             targets.append((silver_table(ctx.environment, scope, system, entity_name), entity.natural_key[:1]))
         targets += [(xref_table(ctx.environment, xref), ()) for xref in system.xrefs]
     done: dict[str, str] = {}
+    retention = timedelta(days=retention_days)
     for table, zorder in targets:
-        if not ctx.tables.exists(spark, table):
+        location = ctx.tables.location(table)
+        commits = delta_io.history(spark, location)
+        if commits is None:
             done[str(table)] = "absent"
             continue
-        name = ctx.tables.sql(table)
-        if spark.sql(f"DESCRIBE DETAIL {name}").collect()[0]["format"] != "delta":
-            continue  # a view
-        spark.sql(f"OPTIMIZE {name}" + (f" ZORDER BY ({', '.join(zorder)})" if zorder else ""))
-        spark.sql(f"VACUUM {name} RETAIN {retention_days * 24} HOURS")
-        done[str(table)] = "optimized" + (f", zorder by {', '.join(zorder)}" if zorder else "") + ", vacuumed"
+        due = upkeep(commits, retention)
+        name = delta_io.sql_name(location)
+        if due.optimize:
+            spark.sql(f"OPTIMIZE {name}" + (f" ZORDER BY ({', '.join(zorder)})" if zorder else ""))
+        if due.vacuum:
+            spark.sql(f"VACUUM {name} RETAIN {retention_days * 24} HOURS")
+        done[str(table)] = due.describe() + (f" (zorder by {', '.join(zorder)})" if zorder and due.optimize else "")
     return {"scope": scope, "retention_days": retention_days, "tables": done}
