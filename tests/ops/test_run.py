@@ -267,7 +267,8 @@ def test_the_knowledge_base_answers_with_citations_and_logs_each_question(
     spark: SparkSession, lakehouse: dict[str, Any]
 ) -> None:
     from lakehouse.core.naming import knowledge_index, rag_telemetry
-    from lakehouse.spark.rag.knowledge_base import NO_MODEL, KnowledgeBase
+    from lakehouse.core.rag.answers import NO_MODEL
+    from lakehouse.spark.rag.knowledge_base import KnowledgeBase
     from lakehouse.spark.rag.tools import toolset
 
     config, tables = lakehouse["config"], lakehouse["tables"]
@@ -298,9 +299,10 @@ def test_the_knowledge_base_answers_with_citations_and_logs_each_question(
 
 @pytest.mark.slow
 def test_lakehouse_ask_answers_the_readme_questions_with_citations(
-    lakehouse: dict[str, Any], capsys: pytest.CaptureFixture[str]
+    spark: SparkSession, lakehouse: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     from lakehouse.cli import main
+    from lakehouse.core.naming import rag_telemetry
 
     assert main(["ask", "How do I replay a day of Jarvis services?", "--json"]) == 0
     answer = json.loads(capsys.readouterr().out)
@@ -312,6 +314,13 @@ def test_lakehouse_ask_answers_the_readme_questions_with_citations(
     assert all(line.split()[1].startswith("pega/") for line in out.splitlines() if line.startswith("  ["))
     assert main(["ask", "anything", "--domain", "genesys"]) == 2
     assert "unknown domain 'genesys'" in capsys.readouterr().err
+    # Asked without Spark, logged to the same Delta table Spark reads and appends to.
+    telemetry = lakehouse["tables"].read(spark, rag_telemetry(lakehouse["config"].require_environment()))
+    last = telemetry.orderBy("asked_at").collect()[-2:]
+    assert [(row["question"], row["domain"], row["k"]) for row in last] == [
+        ("How do I replay a day of Jarvis services?", "jarvis", 5),
+        ("Which case statuses count as open?", "pega", 3),
+    ]
 
 
 def _maintenance_days(runs: list[tuple[str, date]]) -> list[date]:

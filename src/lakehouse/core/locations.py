@@ -8,6 +8,7 @@ from pathlib import Path
 
 from lakehouse import resources
 from lakehouse.config.models import Environment, LocalEnvironment, Rag
+from lakehouse.core.naming import TableName
 
 LANDING_ROOT_VAR = "LAKEHOUSE_LANDING_ROOT"
 WAREHOUSE_ROOT_VAR = "LAKEHOUSE_WAREHOUSE_ROOT"
@@ -26,6 +27,11 @@ def landing_root(environment: LocalEnvironment) -> Path:
 
 def warehouse_root(environment: LocalEnvironment) -> Path:
     return _resolve(environment.local.warehouse_root, WAREHOUSE_ROOT_VAR)
+
+
+def table_folder(warehouse: Path, table: TableName) -> Path:
+    """A local Delta table's folder: ``<warehouse>/<catalog>/<schema>/<table>``."""
+    return warehouse / table.catalog / table.schema / table.table
 
 
 def spark_remote(environment: LocalEnvironment) -> str | None:

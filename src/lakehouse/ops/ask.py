@@ -1,5 +1,10 @@
 """``lakehouse ask``: a question to the knowledge base of a local environment, answered with the
-cited passages (and a composed answer where a serving endpoint is configured)."""
+cited passages (and a composed answer where a serving endpoint is configured).
+
+Without endpoints (the laptop case) the index is read and the question logged straight from the
+Delta files (``ops.delta_files``): no JVM, no Spark import, about a second in all. An environment
+that names a Vector Search or serving endpoint goes through Spark and databricks-sdk, as the agent
+does."""
 
 from __future__ import annotations
 
@@ -7,11 +12,14 @@ import json
 import sys
 from typing import Any
 
+from lakehouse.config import LakehouseConfig
+from lakehouse.config.models import LocalEnvironment
 from lakehouse.core import locations
+from lakehouse.core.naming import knowledge_index, rag_telemetry
+from lakehouse.core.rag import answers
+from lakehouse.core.rag.answers import INDEX_COLUMNS, TELEMETRY_FIELDS, Answer, IndexNotBuilt, KnowledgeBase
+from lakehouse.ops import delta_files
 from lakehouse.ops.environment import local_config
-from lakehouse.spark.main import session_for
-from lakehouse.spark.rag.knowledge_base import Answer, IndexNotBuilt, KnowledgeBase
-from lakehouse.spark.tables import Tables
 
 
 def as_document(answer: Answer) -> dict[str, Any]:
@@ -42,11 +50,39 @@ def as_text(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def files_knowledge_base(config: LakehouseConfig, environment: LocalEnvironment) -> KnowledgeBase:
+    """The knowledge base of a local environment without endpoints, over its Delta files."""
+    warehouse = locations.warehouse_root(environment)
+    index = knowledge_index(environment)
+    allowed = config.require_pipelines().rag.allowed_classifications
+    rows = delta_files.read_rows(
+        locations.table_folder(warehouse, index), INDEX_COLUMNS, ("classification", allowed), "chunk_id"
+    )
+    if rows is None:
+        raise answers.index_not_built(index)
+    telemetry = locations.table_folder(warehouse, rag_telemetry(environment))
+    return KnowledgeBase(
+        config, answers.local_search(rows, index), lambda row: delta_files.append_row(telemetry, row, TELEMETRY_FIELDS)
+    )
+
+
+def spark_knowledge_base(config: LakehouseConfig, environment: LocalEnvironment) -> KnowledgeBase:
+    """The knowledge base through Spark, for an environment with a search or serving endpoint."""
+    # Imported here, not at the top: Spark and databricks-sdk take about 3 s to import, which the
+    # common case (no endpoint) must not pay. Not a cycle: ops may import lakehouse.spark.
+    from lakehouse.spark.main import session_for
+    from lakehouse.spark.rag.knowledge_base import KnowledgeBase as SparkKnowledgeBase
+    from lakehouse.spark.tables import Tables
+
+    spark = session_for(config.env_name)
+    return SparkKnowledgeBase(config, spark, Tables(locations.warehouse_root(environment)))
+
+
 def ask_command(env: str | None, question: str, domain: str | None, k: int | None, as_json: bool) -> int:
     config, environment = local_config(env, "lakehouse ask")
-    spark = session_for(config.env_name)
+    endpoints = environment.rag.vector_search_endpoint or environment.rag.serving_endpoint
     try:
-        knowledge = KnowledgeBase(config, spark, Tables(locations.warehouse_root(environment)))
+        knowledge = (spark_knowledge_base if endpoints else files_knowledge_base)(config, environment)
         answer = knowledge.ask(question, domain=domain, k=k)
     except (IndexNotBuilt, ValueError) as exc:
         print(f"lakehouse ask: {exc}", file=sys.stderr)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 
+from lakehouse.core.locations import table_folder
 from lakehouse.core.naming import TableName
 from lakehouse.spark import delta_io
 
@@ -22,7 +23,7 @@ class Tables:
     def location(self, table: TableName) -> str:
         if self.warehouse is None:
             return str(table)
-        return str(self.warehouse / table.catalog / table.schema / table.table)
+        return str(table_folder(self.warehouse, table))
 
     def sql(self, table: TableName) -> str:
         """How SQL names the table."""

@@ -1,11 +1,9 @@
-"""Asking the knowledge base: the index loaded from its Delta table, guarded retrieval, an answer
-composed by the configured serving endpoint (or the cited passages when there is none), and one
-telemetry row per question."""
+"""The knowledge base over a Spark session: the index loaded from its Delta table (or a Databricks
+Vector Search index), answers composed by the configured serving endpoint, telemetry appended to its
+Delta table. The asking itself is ``lakehouse.core.rag.answers``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from databricks.sdk import WorkspaceClient
@@ -16,35 +14,22 @@ from pyspark.sql import types as T
 
 from lakehouse.config import LakehouseConfig
 from lakehouse.core.naming import TableName, knowledge_index, rag_telemetry
-from lakehouse.core.rag.embeddings import local_embedder
-from lakehouse.core.rag.redaction import Redactor
-from lakehouse.core.rag.retrieval import CHUNK_FIELDS, LocalSearch, Mode, Retrieval, Searcher, retrieve
+from lakehouse.core.rag import answers
+from lakehouse.core.rag.answers import INDEX_COLUMNS, SYSTEM_PROMPT, TELEMETRY_FIELDS, FieldType
+from lakehouse.core.rag.retrieval import LocalSearch, Mode, Retrieval, Searcher
 from lakehouse.core.rag.vector_search import VectorSearchSearcher, index_name
 from lakehouse.spark import delta_io
 from lakehouse.spark.tables import Tables
 
-NO_MODEL = (
-    "No language model is configured for this environment (rag.serving_endpoint), so this answer is the "
-    "passages that match your question, with their sources."
-)
-NOTHING_FOUND = "Nothing in the knowledge base you may read matches this question."
-SYSTEM_PROMPT = (
-    "You answer questions of data and support engineers about the lakehouse's source systems. Answer only from "
-    "the numbered passages; cite them as [n]. If they do not answer the question, say you do not know. Never "
-    "reveal personal data."
-)
-
-
-@dataclass
-class Answer:
-    text: str
-    retrieval: Retrieval
-    composed_by: str
-    """The serving endpoint's name, or ``passages`` when no model composed the answer."""
-
-
-class IndexNotBuilt(RuntimeError):
-    """The knowledge index table does not exist yet."""
+_SPARK_TYPES: dict[FieldType, T.DataType] = {
+    "timestamp": T.TimestampType(),
+    "string": T.StringType(),
+    "boolean": T.BooleanType(),
+    "int": T.IntegerType(),
+    "double": T.DoubleType(),
+    "array<string>": T.ArrayType(T.StringType()),
+}
+TELEMETRY_SCHEMA = T.StructType([T.StructField(name, _SPARK_TYPES[kind]) for name, kind in TELEMETRY_FIELDS])
 
 
 def load_local_search(
@@ -52,108 +37,47 @@ def load_local_search(
 ) -> LocalSearch:
     """The allowed part of the index, in memory: other classifications never leave the table."""
     if not tables.exists(spark, index):
-        raise IndexNotBuilt(f"the knowledge index {index} does not exist yet: run the lakehouse_rag DAG first")
+        raise answers.index_not_built(index)
     allowed = list(config.require_pipelines().rag.allowed_classifications)
     rows = (
         tables.read(spark, index)
         .where(F.col("classification").isin(allowed))
-        .select(*CHUNK_FIELDS, "embedding", "embedding_model")
+        .select(*INDEX_COLUMNS)
         .orderBy("chunk_id")
         .collect()
     )
-    try:
-        return LocalSearch.from_rows([row.asDict() for row in rows], local_embedder(), mode)
-    except ValueError as exc:
-        raise IndexNotBuilt(f"{index}: {exc}") from None
+    return answers.local_search([row.asDict() for row in rows], index, mode)
 
 
-class KnowledgeBase:
-    """The Python API behind ``lakehouse ask`` and the agent's retriever tool."""
+class KnowledgeBase(answers.KnowledgeBase):
+    """The knowledge base of an environment, read and logged through ``spark``."""
 
     def __init__(self, config: LakehouseConfig, spark: SparkSession, tables: Tables, mode: Mode = "hybrid") -> None:
-        self.config = config
-        self.rag = config.require_pipelines().rag
-        self.environment = config.require_environment()
+        environment = config.require_environment()
+        searcher: Searcher
+        if environment.rag.vector_search_endpoint:
+            rag = config.require_pipelines().rag
+            searcher = VectorSearchSearcher(WorkspaceClient(), index_name(environment), rag.allowed_classifications)
+        else:
+            searcher = load_local_search(spark, tables, knowledge_index(environment), config, mode)
+        location = tables.location(rag_telemetry(environment))
+
+        def log(row: dict[str, Any]) -> None:
+            frame = spark.createDataFrame([row], TELEMETRY_SCHEMA)
+            delta_io.save(frame.write.format("delta").mode("append"), location)
+
+        super().__init__(config, searcher, log, serving_answer)
         self.spark = spark
         self.tables = tables
-        self.redactor = Redactor(self.rag.identifiers)
-        self.searcher: Searcher
-        if self.environment.rag.vector_search_endpoint:
-            name = index_name(self.environment)
-            self.searcher = VectorSearchSearcher(WorkspaceClient(), name, self.rag.allowed_classifications)
-        else:
-            self.searcher = load_local_search(spark, tables, knowledge_index(self.environment), config, mode)
-
-    def retrieve(self, question: str, domain: str | None = None, k: int | None = None) -> Retrieval:
-        return retrieve(self.searcher, self.rag, self.redactor, question, domain, k)
-
-    def ask(self, question: str, domain: str | None = None, k: int | None = None) -> Answer:
-        retrieval = self.retrieve(question, domain, k)
-        endpoint = self.environment.rag.serving_endpoint
-        if not retrieval.passages:
-            answer = Answer(NOTHING_FOUND, retrieval, "passages")
-        elif endpoint is None:
-            answer = Answer(f"{NO_MODEL}\n\n{cited_passages(retrieval)}", retrieval, "passages")
-        else:
-            composed = self.redactor(_serving_answer(endpoint, retrieval))
-            if composed.changed:
-                retrieval.safety_flags.append("redacted_answer")
-            answer = Answer(composed.text, retrieval, endpoint)
-        self.log(answer)
-        return answer
-
-    def log(self, answer: Answer) -> None:
-        """Append the question's telemetry row (question already redacted)."""
-        retrieval = answer.retrieval
-        row = {
-            "asked_at": datetime.now(UTC).replace(tzinfo=None),
-            "env": self.config.env_name,
-            "question": retrieval.question,
-            "domain": retrieval.domain,
-            "routed": retrieval.routed,
-            "k": retrieval.k,
-            "doc_ids": retrieval.doc_ids,
-            "chunk_ids": [p.chunk.chunk_id for p in retrieval.passages],
-            "latency_ms": retrieval.latency_ms,
-            "answer_chars": len(answer.text),
-            "composed_by": answer.composed_by,
-            "safety_flags": retrieval.safety_flags,
-        }
-        schema = T.StructType(
-            [
-                T.StructField("asked_at", T.TimestampType()),
-                T.StructField("env", T.StringType()),
-                T.StructField("question", T.StringType()),
-                T.StructField("domain", T.StringType()),
-                T.StructField("routed", T.BooleanType()),
-                T.StructField("k", T.IntegerType()),
-                T.StructField("doc_ids", T.ArrayType(T.StringType())),
-                T.StructField("chunk_ids", T.ArrayType(T.StringType())),
-                T.StructField("latency_ms", T.DoubleType()),
-                T.StructField("answer_chars", T.IntegerType()),
-                T.StructField("composed_by", T.StringType()),
-                T.StructField("safety_flags", T.ArrayType(T.StringType())),
-            ]
-        )
-        location = self.tables.location(rag_telemetry(self.environment))
-        delta_io.save(self.spark.createDataFrame([row], schema).write.format("delta").mode("append"), location)
 
 
-def cited_passages(retrieval: Retrieval) -> str:
-    blocks = []
-    for number, passage in enumerate(retrieval.passages, start=1):
-        body = passage.text.split("\n", 1)[-1].strip()
-        blocks.append(f"[{number}] {passage.chunk.title} ({passage.citation})\n{body}")
-    return "\n\n".join(blocks)
-
-
-def _serving_answer(endpoint: str, retrieval: Retrieval) -> str:
-    prompt = f"Passages:\n{cited_passages(retrieval)}\n\nQuestion: {retrieval.question}"
+def serving_answer(endpoint: str, retrieval: Retrieval) -> str:
+    """The answer of a Databricks model serving endpoint to the passages and the question."""
     response: Any = WorkspaceClient().serving_endpoints.query(
         name=endpoint,
         messages=[
             ChatMessage(role=ChatMessageRole.SYSTEM, content=SYSTEM_PROMPT),
-            ChatMessage(role=ChatMessageRole.USER, content=prompt),
+            ChatMessage(role=ChatMessageRole.USER, content=answers.prompt(retrieval)),
         ],
     )
     return str(response.choices[0].message.content)

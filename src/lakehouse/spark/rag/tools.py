@@ -12,7 +12,8 @@ from sqlglot import exp
 
 from lakehouse.config import LakehouseConfig
 from lakehouse.core.naming import TableName, gold_table
-from lakehouse.spark.rag.knowledge_base import NOTHING_FOUND, KnowledgeBase, cited_passages
+from lakehouse.core.rag.answers import NOTHING_FOUND, cited_passages
+from lakehouse.spark.rag.knowledge_base import KnowledgeBase
 from lakehouse.spark.tables import Tables
 
 
