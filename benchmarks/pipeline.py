@@ -54,16 +54,13 @@ def _configure(scratch: Path) -> None:
 
 def floor(spark: SparkSession, config: LakehouseConfig) -> None:
     """Every stage, in the order the DAGs run them, in one session."""
-    from lakehouse.spark.stages import (
-        StageContext,
-        run_bronze,
-        run_gold,
-        run_maintenance,
-        run_rag_index,
-        run_rag_snapshot,
-        run_silver,
-        run_smoke_checks,
-    )
+    build(spark, config)
+    maintain(spark, config)
+
+
+def build(spark: SparkSession, config: LakehouseConfig) -> None:
+    """Every stage but maintenance, for every day, in one session."""
+    from lakehouse.spark.stages import StageContext, run_bronze, run_gold, run_rag_index, run_silver, run_smoke_checks
 
     ctx = StageContext.of(config)
     gold = config.require_pipelines().gold.tables
@@ -76,10 +73,19 @@ def floor(spark: SparkSession, config: LakehouseConfig) -> None:
             run_gold(spark, ctx, day, table=table.name)
         run_smoke_checks(spark, ctx, day)
         run_rag_index(spark, ctx, day, domains=list(config.require_pipelines().rag.domains))
+
+
+def maintain(spark: SparkSession, config: LakehouseConfig) -> dict[str, str]:
+    """The maintenance DAG's tasks, in one session; what each table got."""
+    from lakehouse.spark.stages import StageContext, run_maintenance, run_rag_snapshot
+
+    ctx = StageContext.of(config)
     retention = config.require_environment().retention_days
+    done: dict[str, str] = {}
     for scope in [*config.systems, "gold"]:
-        run_maintenance(spark, ctx, DAYS[-1], scope=scope, retention_days=retention)
+        done |= run_maintenance(spark, ctx, DAYS[-1], scope=scope, retention_days=retention)["tables"]
     run_rag_snapshot(spark, ctx, DAYS[-1])
+    return done
 
 
 def main() -> int:
