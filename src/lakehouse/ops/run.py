@@ -88,6 +88,9 @@ def run_all(
         seconds = round(time.monotonic() - started, 1)
         result = DagRunResult(dag_id, day, str(dag_run.state), seconds, failed, dag_run.run_id)
         results.append(result)
+        for ti in sorted(instances, key=lambda ti: (ti.start_date is None, ti.start_date, ti.task_id)):
+            took = f" in {ti.duration:.1f}s" if ti.duration is not None else ""
+            progress(f"      {ti.task_id}: {ti.state}{took}")
         progress(
             f"[{index}/{len(runs)}] {dag_id} {day}: {result.state} in {result.seconds:.1f}s"
             + (f"; failed: {', '.join(failed)}" if failed else "")
