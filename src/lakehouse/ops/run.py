@@ -29,6 +29,7 @@ from lakehouse.ops.report.page import write_health_page
 from lakehouse.ops.report.summary import DagRunResult
 from lakehouse.spark.health import MetricsNotFound
 from lakehouse.spark.main import session_for
+from lakehouse.spark.session import VERBOSE_VAR
 from lakehouse.spark.tables import Tables
 
 
@@ -119,7 +120,9 @@ def run_command(env: str | None, start: date | None, end: date | None, verbose: 
     landing = locations.landing_root(environment)
     dates = _dates(start, end, landing)
     environ = airflow_environ({**os.environ, ENV_VAR: config.env_name})
-    if not verbose:
+    if verbose:
+        environ[VERBOSE_VAR] = "1"
+    else:
         environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     os.environ.update(environ)
     ensure_airflow_db(environ)

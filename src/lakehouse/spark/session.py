@@ -16,6 +16,9 @@ DELTA_JARS_VAR = "LAKEHOUSE_DELTA_JARS"
 """Folder holding the Delta jars, fetched by set-up; when absent Spark resolves them from Maven."""
 
 CONNECT_SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
+VERBOSE_VAR = "LAKEHOUSE_SPARK_VERBOSE"
+"""``1``: a session of this process logs as Spark does by default (warnings and up), not errors only."""
+QUIET_LOGGING = Path(__file__).with_name("log4j2.properties")
 
 
 def default_jars_dir() -> Path:
@@ -53,6 +56,15 @@ def session_conf(
     return conf
 
 
+def driver_java_options(configured: str = "") -> str:
+    """The driver JVM's options for a session of this process: ``configured``, and logging of errors
+    only to the console, unless ``$LAKEHOUSE_SPARK_VERBOSE`` is ``1`` or ``configured`` names a log4j2
+    config of its own."""
+    if os.environ.get(VERBOSE_VAR) == "1" or "log4j2.configurationFile" in configured:
+        return configured
+    return f"{configured} -Dlog4j2.configurationFile=file:{QUIET_LOGGING}".strip()
+
+
 def build_session(
     app_name: str,
     master: str = "local[*]",
@@ -60,9 +72,10 @@ def build_session(
     driver_memory: str = "2g",
     java_options: str = "",
 ) -> SparkSession:
-    """A Delta-enabled session in this process (see ``session_conf``)."""
+    """A Delta-enabled session in this process (see ``session_conf``, ``driver_java_options``)."""
     builder = SparkSession.builder.appName(app_name)
-    for key, value in session_conf(master, shuffle_partitions, driver_memory, java_options).items():
+    conf = session_conf(master, shuffle_partitions, driver_memory, driver_java_options(java_options))
+    for key, value in conf.items():
         builder = builder.config(key, value)
     jars = delta_jars()
     builder = builder.config("spark.jars", ",".join(jars)) if jars else configure_spark_with_delta_pip(builder)

@@ -1,0 +1,43 @@
+"""A Spark of a lakehouse process prints nothing of its own on a normal run; verbose, Spark's own
+logging comes back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from lakehouse.spark.session import QUIET_LOGGING, VERBOSE_VAR, driver_java_options
+
+START = """
+from lakehouse.spark.session import build_session
+spark = build_session("quiet-test", master="local[1]")
+spark.sql("SELECT 1").collect()
+spark.sparkContext._jvm.org.apache.log4j.LogManager.getLogger("lakehouse.test").warn("a warning")
+print("done")
+"""
+
+
+def test_quiet_unless_verbose_or_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(VERBOSE_VAR, raising=False)
+    assert driver_java_options("-Xss4m") == f"-Xss4m -Dlog4j2.configurationFile=file:{QUIET_LOGGING}"
+    assert driver_java_options("-Dlog4j2.configurationFile=mine.xml") == "-Dlog4j2.configurationFile=mine.xml"
+    monkeypatch.setenv(VERBOSE_VAR, "1")
+    assert driver_java_options("-Xss4m") == "-Xss4m"
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_a_new_session_prints_no_spark_lines_unless_verbose(verbose: bool) -> None:
+    env = {k: v for k, v in os.environ.items() if k != VERBOSE_VAR} | ({VERBOSE_VAR: "1"} if verbose else {})
+    started = subprocess.run([sys.executable, "-c", START], env=env, capture_output=True, text=True, timeout=300)
+
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.strip() == "done"
+    # The JVM itself names the incubator module Spark loads; nothing else may appear.
+    spark_lines = [line for line in started.stderr.splitlines() if "incubator modules" not in line]
+    if verbose:
+        assert any("WARN" in line and "a warning" in line for line in spark_lines), started.stderr
+    else:
+        assert spark_lines == [], started.stderr
