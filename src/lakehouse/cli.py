@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--env", help="environment (default: $LAKEHOUSE_ENV or local); its target must be local")
     run.add_argument("--start", type=date.fromisoformat, help="first logical date (default: the demo data's dates)")
     run.add_argument("--end", type=date.fromisoformat, help="last logical date (default: --start)")
-    run.add_argument("--verbose", action="store_true", help="show Airflow's task logs")
+    run.add_argument("--verbose", action="store_true", help="show Airflow's task logs and Spark's warnings")
     run.add_argument(
         "--maintenance",
         action="store_true",
