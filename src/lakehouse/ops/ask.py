@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 
 from lakehouse.config import LakehouseConfig
@@ -66,16 +68,16 @@ def files_knowledge_base(config: LakehouseConfig, environment: LocalEnvironment)
     )
 
 
-def spark_knowledge_base(config: LakehouseConfig, environment: LocalEnvironment) -> KnowledgeBase:
-    """The knowledge base through Spark, for an environment with a search or serving endpoint."""
-    # Imported here, not at the top: Spark and databricks-sdk take about 3 s to import, which the
-    # common case (no endpoint) must not pay. Not a cycle: ops may import lakehouse.spark.
-    from lakehouse.spark.main import session_for
-    from lakehouse.spark.rag.knowledge_base import KnowledgeBase as SparkKnowledgeBase
-    from lakehouse.spark.tables import Tables
+SPARK_KNOWLEDGE_BASE = "lakehouse.spark.rag.knowledge_base:local_knowledge_base"
+"""The Spark path, for an environment with a search or serving endpoint. Loaded by name, as the
+stage registry's runners are: Spark and databricks-sdk take about 3 s to import, which the common
+case (no endpoint) must not pay."""
 
-    spark = session_for(config.env_name)
-    return SparkKnowledgeBase(config, spark, Tables(locations.warehouse_root(environment)))
+
+def spark_knowledge_base(config: LakehouseConfig, environment: LocalEnvironment) -> KnowledgeBase:
+    module, _, name = SPARK_KNOWLEDGE_BASE.partition(":")
+    build: Callable[[LakehouseConfig, LocalEnvironment], KnowledgeBase] = getattr(import_module(module), name)
+    return build(config, environment)
 
 
 def ask_command(env: str | None, question: str, domain: str | None, k: int | None, as_json: bool) -> int:

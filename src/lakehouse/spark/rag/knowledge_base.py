@@ -13,12 +13,15 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from lakehouse.config import LakehouseConfig
+from lakehouse.config.models import LocalEnvironment
+from lakehouse.core.locations import warehouse_root
 from lakehouse.core.naming import TableName, knowledge_index, rag_telemetry
 from lakehouse.core.rag import answers
 from lakehouse.core.rag.answers import INDEX_COLUMNS, SYSTEM_PROMPT, TELEMETRY_FIELDS, FieldType
 from lakehouse.core.rag.retrieval import LocalSearch, Mode, Retrieval, Searcher
 from lakehouse.core.rag.vector_search import VectorSearchSearcher, index_name
 from lakehouse.spark import delta_io
+from lakehouse.spark.main import session_for
 from lakehouse.spark.tables import Tables
 
 _SPARK_TYPES: dict[FieldType, T.DataType] = {
@@ -69,6 +72,11 @@ class KnowledgeBase(answers.KnowledgeBase):
         super().__init__(config, searcher, log, serving_answer)
         self.spark = spark
         self.tables = tables
+
+
+def local_knowledge_base(config: LakehouseConfig, environment: LocalEnvironment) -> KnowledgeBase:
+    """A local environment's knowledge base through its Spark session (``lakehouse ask`` with an endpoint)."""
+    return KnowledgeBase(config, session_for(config.env_name), Tables(warehouse_root(environment)))
 
 
 def serving_answer(endpoint: str, retrieval: Retrieval) -> str:
