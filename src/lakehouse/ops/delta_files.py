@@ -1,6 +1,6 @@
 """Local Delta tables read and appended without a JVM, through delta-rs (the ``deltalake`` package),
-for commands that must answer in about a second: ``lakehouse ask`` reads a 160-chunk index in
-milliseconds where starting Spark takes ten seconds. Both engines commit by the same protocol
+for commands that must answer quickly: ``lakehouse ask`` reads a 160-chunk index in milliseconds
+where starting Spark takes ten seconds. Both engines commit by the same protocol
 (a put-if-absent of the next log entry), so an append here and a stage's write do not lose each
 other's commits."""
 
