@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from lakehouse.core.locations import SPARK_REMOTE_VAR
 from lakehouse.spark.session import QUIET_LOGGING, VERBOSE_VAR, driver_java_options
 
 START = """
@@ -29,7 +30,11 @@ def test_quiet_unless_verbose_or_configured(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_a_new_session_prints_no_spark_lines() -> None:
-    env = {k: v for k, v in os.environ.items() if k != VERBOSE_VAR}
+    # A fresh process with a classic session of its own, even when this run's Spark is a Connect
+    # client (whose settings pyspark keeps in the environment).
+    env = {
+        k: v for k, v in os.environ.items() if k not in (VERBOSE_VAR, SPARK_REMOTE_VAR) and not k.startswith("SPARK_")
+    }
     started = subprocess.run([sys.executable, "-c", START], env=env, capture_output=True, text=True, timeout=300)
 
     assert started.returncode == 0, started.stderr
