@@ -9,7 +9,8 @@ in the same session:
 
 * **due**: maintenance as it runs now, on a lakehouse just written (the demo's case);
 * **due, again**: maintenance straight after, with nothing new (the next Sunday of a quiet week);
-* **all**: OPTIMIZE and VACUUM of every table, whatever is due (the baseline).
+* **all**: OPTIMIZE and VACUUM of every table, whatever is due (the baseline), one table at a time
+  as before (``stages.MAINTENANCE_THREADS`` set to 1).
 
     .venv/bin/python benchmarks/maintenance.py [--rows 1000] [--runs 3]
 
@@ -60,9 +61,10 @@ def main() -> int:
     build(spark, config)
     print(f"demo lakehouse of {args.rows} customers, {len(DAYS)} days, built in {time.monotonic() - started:.0f}s")
 
-    def everything(history: object, retention: object) -> maintenance.Upkeep:
+    def everything(history: object, retention: object, optimize_min_files: object) -> maintenance.Upkeep:
         return maintenance.Upkeep(optimize=True, vacuum=True)
 
+    threads = stages.MAINTENANCE_THREADS
     seconds: dict[str, list[float]] = {"due": [], "due, again": [], "all": []}
     outcomes: dict[str, Counter[str]] = {}
     for run in range(args.runs):
@@ -73,12 +75,13 @@ def main() -> int:
             passes = ["due", "due, again"] if mode == "due" else ["all"]
             for label in passes:
                 stages.upkeep = everything if label == "all" else maintenance.upkeep
+                stages.MAINTENANCE_THREADS = 1 if label == "all" else threads
                 started = time.monotonic()
                 done = maintain(spark, config)
                 seconds[label].append(time.monotonic() - started)
                 outcomes[label] = Counter(done.values())
             print(f"  run {run + 1} {mode}: " + ", ".join(f"{p} {seconds[p][-1]:.1f}s" for p in passes), flush=True)
-    stages.upkeep = maintenance.upkeep
+    stages.upkeep, stages.MAINTENANCE_THREADS = maintenance.upkeep, threads
 
     medians = {label: statistics.median(values) for label, values in seconds.items()}
     print(f"\nmedian of {args.runs} runs, {sum(outcomes['due'].values())} tables:")

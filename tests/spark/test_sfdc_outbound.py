@@ -4,6 +4,7 @@ and a worker killed half-way that never applies a request twice."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -223,11 +224,16 @@ def test_successes_field_errors_and_retries_land_in_output_and_history(
     }  # fmt: skip
     assert salesforce.upsert_calls == 5
     assert set(salesforce.applied.values()) == {1}
-    # Weekly maintenance keeps the outbound tables with Gold's.
-    # Written minutes ago: compacted, and nothing is old enough for VACUUM; then nothing is due.
+    # Weekly maintenance keeps the outbound tables with Gold's. Written minutes ago, in a few files:
+    # nothing due; with a threshold of one new file, compacted, and then nothing is due.
     tables = outbound_tables(ctx.environment)
-    for expected in ("optimize", "nothing due"):
-        maintained = run_maintenance(spark, ctx, DAY_1, scope="gold", retention_days=7)["tables"]
+    pipelines = ctx.config.require_pipelines()
+    eager = pipelines.model_copy(
+        update={"maintenance": pipelines.maintenance.model_copy(update={"optimize_min_files": 1})}
+    )
+    eager_ctx = dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, pipelines=eager))
+    for context, expected in ((ctx, "nothing due"), (eager_ctx, "optimize"), (eager_ctx, "nothing due")):
+        maintained = run_maintenance(spark, context, DAY_1, scope="gold", retention_days=7)["tables"]
         assert {maintained[str(t)] for t in (tables.input, tables.output, tables.history)} == {expected}
 
 

@@ -19,7 +19,7 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, DataFrameWriter, SparkSession
 from pyspark.sql import functions as F
 
-from lakehouse.core.maintenance import Commit
+from lakehouse.core.maintenance import Commit, files_added
 
 _log = logging.getLogger(__name__)
 
@@ -108,12 +108,17 @@ def history(spark: SparkSession, location: str) -> list[Commit] | None:
     files, or a view). Ages are taken on the server's clock, the one that stamped the commits."""
     age = F.unix_timestamp(F.current_timestamp()) - F.unix_timestamp("timestamp")
     try:
-        rows = spark.sql(f"DESCRIBE HISTORY {sql_name(location)}").select("operation", age.alias("age")).collect()
+        history = spark.sql(f"DESCRIBE HISTORY {sql_name(location)}")
+        rows = history.select("operation", age.alias("age"), "operationMetrics").collect()
     except AnalysisException as error:
         if (error.getCondition() or "").split(".")[0] in _NO_DELTA_TABLE:
             return None
         raise
-    return [Commit(row["operation"], timedelta(seconds=row["age"])) for row in rows]
+    return [
+        Commit(operation, timedelta(seconds=row["age"]), files_added(operation, row["operationMetrics"] or {}))
+        for row in rows
+        for operation in [row["operation"]]
+    ]
 
 
 def sql_name(location: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -46,6 +47,9 @@ from lakehouse.resources import sql_file
 from lakehouse.spark import bronze, delta_io, gold, sfdc_outbound, silver
 from lakehouse.spark.rag import index as rag_index
 from lakehouse.spark.tables import Tables
+
+MAINTENANCE_THREADS = 4
+"""Tables a maintenance task looks after at once."""
 
 
 @dataclass(frozen=True)
@@ -249,19 +253,24 @@ def run_maintenance(
             # Z-order on the first key column: the one MERGEs and point look-ups filter on.
             targets.append((silver_table(ctx.environment, scope, system, entity_name), entity.natural_key[:1]))
         targets += [(xref_table(ctx.environment, xref), ()) for xref in system.xrefs]
-    done: dict[str, str] = {}
     retention = timedelta(days=retention_days)
-    for table, zorder in targets:
+    min_files = ctx.config.require_pipelines().maintenance.optimize_min_files
+
+    def maintain(table: TableName, zorder: tuple[str, ...]) -> str:
         location = ctx.tables.location(table)
         commits = delta_io.history(spark, location)
         if commits is None:
-            done[str(table)] = "absent"
-            continue
-        due = upkeep(commits, retention)
+            return "absent"
+        due = upkeep(commits, retention, min_files)
         name = delta_io.sql_name(location)
         if due.optimize:
             spark.sql(f"OPTIMIZE {name}" + (f" ZORDER BY ({', '.join(zorder)})" if zorder else ""))
         if due.vacuum:
             spark.sql(f"VACUUM {name} RETAIN {retention_days * 24} HOURS")
-        done[str(table)] = due.describe() + (f" (zorder by {', '.join(zorder)})" if zorder and due.optimize else "")
+        return due.describe() + (f" (zorder by {', '.join(zorder)})" if zorder and due.optimize else "")
+
+    # Each table's history read and upkeep is a few small driver-bound jobs: several tables at once
+    # keep the cores busy (the session runs concurrent jobs; each table is touched by one thread).
+    with ThreadPoolExecutor(MAINTENANCE_THREADS) as pool:
+        done = dict(zip((str(t) for t, _ in targets), pool.map(lambda target: maintain(*target), targets), strict=True))
     return {"scope": scope, "retention_days": retention_days, "tables": done}

@@ -106,6 +106,10 @@ class Maintenance(Ownership):
     """When OPTIMIZE and VACUUM run over every table."""
     deadline: Duration
     """How long a run may take from being queued before a deadline-missed alert."""
+    optimize_min_files: int = Field(default=50, ge=1)
+    """OPTIMIZE a table once its commits since the last OPTIMIZE added this many more data files than
+    they removed (Delta's auto-compaction threshold by default): fewer small files cost less to read
+    than to rewrite."""
 
 
 class Pipelines(StrictModel):
