@@ -32,6 +32,13 @@ def _arg(name: str) -> Callable[[argparse.Namespace], Any]:
     return lambda args: getattr(args, name)
 
 
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _path(name: str) -> Callable[[argparse.Namespace], Path | None]:
     return lambda args: Path(getattr(args, name)) if getattr(args, name) else None
 
@@ -97,6 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run maintenance after the last date too (default: only on dates its weekly schedule falls on)",
     )
+    run.add_argument(
+        "--parallel",
+        type=_at_least_one,
+        default=2,
+        metavar="N",
+        help="DAG runs at once: a date's ingest DAGs side by side in N processes that share one Spark Connect "
+        "server (local.spark_remote's, else one started for the run); 1 runs everything in this process "
+        "with a Spark of its own (default: 2)",
+    )
     run.set_defaults(
         handler=_call(
             "ops.run:run_command",
@@ -105,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
             end=_arg("end"),
             verbose=_arg("verbose"),
             maintenance=_arg("maintenance"),
+            parallel=_arg("parallel"),
         )
     )
 

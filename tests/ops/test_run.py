@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from datetime import date, timedelta
@@ -33,7 +34,7 @@ ROWS = 500
 
 @pytest.fixture(scope="module")
 def lakehouse(tmp_path_factory: pytest.TempPathFactory, airflow_db: Path, spark: SparkSession) -> dict[str, Any]:
-    from lakehouse.ops.run import run_all
+    from lakehouse.ops.run import run_all, shared_spark
 
     root = tmp_path_factory.mktemp("e2e")
     patch = pytest.MonkeyPatch()
@@ -42,7 +43,9 @@ def lakehouse(tmp_path_factory: pytest.TempPathFactory, airflow_db: Path, spark:
     patch.setenv("LAKEHOUSE_ENV", "local")
     config = load_config("local")
     manifest = write_demo_data(dict(config.systems), root / "landing", ROWS, 21, DAYS[0])
-    results = run_all(config, DAYS, progress=lambda line: None)
+    # As `lakehouse run` does by default: two lanes, clients of one Spark Connect server.
+    with shared_spark(config.require_local("test"), root / "spark-connect.log") as remote:
+        results = run_all(config, DAYS, progress=lambda line: None, lanes=2, spark_remote=remote)
     yield {"config": config, "manifest": manifest, "results": results, "tables": Tables(root / "warehouse")}
     patch.undo()
 
@@ -73,6 +76,35 @@ def test_every_dag_run_succeeds_in_scheduling_order(lakehouse: dict[str, Any]) -
     # 2026-03-01 is a Sunday: the weekly maintenance runs after that date's data is in.
     expected.insert(len(order), ("lakehouse_maintenance", "2026-03-01", "success"))
     assert runs == expected
+
+
+@pytest.mark.slow
+def test_a_dates_ingest_dags_run_side_by_side_and_gold_after_them(lakehouse: dict[str, Any]) -> None:
+    results = lakehouse["results"]
+    for day in DAYS:
+        ingest = sorted(
+            (r.started, r.started + r.seconds) for r in results if r.logical_date == day and "_ingest_" in r.dag_id
+        )
+        assert len(ingest) == len(lakehouse["config"].systems)
+        assert any(start < end for (_, end), (start, _) in itertools.pairwise(ingest)), ingest
+        (gold,) = [r for r in results if r.logical_date == day and r.dag_id == "lakehouse_gold"]
+        assert gold.started >= max(end for _, end in ingest) - 0.5  # rounding of the run times
+
+
+def test_batches_put_a_dates_ingest_dags_side_by_side_the_largest_first(project: Any) -> None:
+    from lakehouse.ops.run import _batches, plan
+
+    config = load_config("local")
+    days = [date(2026, 3, 7), date(2026, 3, 8)]  # Saturday, Sunday
+
+    batches = _batches(plan(config, days), config)
+
+    ingest = [f"lakehouse_ingest_{name}" for name in config.systems]
+    assert [len(batch) for batch in batches] == [len(ingest), 1, 1, len(ingest), 1, 1, 1]
+    for day, batch in zip(days, (batches[0], batches[3]), strict=True):
+        assert {dag_id for dag_id, _ in batch} == set(ingest) and {d for _, d in batch} == {day}
+        sizes = [len(config.systems[dag_id.removeprefix("lakehouse_ingest_")].entities) for dag_id, _ in batch]
+        assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1]
 
 
 @pytest.mark.slow

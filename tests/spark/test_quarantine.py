@@ -78,6 +78,7 @@ def _reasons(spark: SparkSession, location: Path) -> list[tuple[str, str, str]]:
 def test_two_entities_creating_the_table_at_once_both_land_once(
     spark: SparkSession, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="lakehouse.spark.delta_io")
     location = str(tmp_path / "cmdm_quarantine")
     held = _held(_rows(spark, "party_address", "wrong column count"), tmp_path)
     _interleave(
@@ -86,7 +87,7 @@ def test_two_entities_creating_the_table_at_once_both_land_once(
         tmp_path,
     )
     # The held append started on an empty folder and lost the race to create the table: it ran again.
-    assert any(CONFLICT in record.getMessage() for record in caplog.records if record.levelno == logging.WARNING)
+    assert any(CONFLICT in record.getMessage() for record in caplog.records if record.levelno == logging.INFO)
     assert _reasons(spark, tmp_path / "cmdm_quarantine") == [
         *[("customer", "bronze", "missing natural key")] * 2,
         *[("party_address", "bronze", "wrong column count")] * 2,
@@ -96,6 +97,7 @@ def test_two_entities_creating_the_table_at_once_both_land_once(
 def test_slices_of_different_entities_are_replaced_side_by_side_without_a_conflict(
     spark: SparkSession, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="lakehouse.spark.delta_io")
     location = str(tmp_path / "cmdm_quarantine")
     for entity in ("customer", "party_address"):
         quarantine.replace_slice(_rows(spark, entity, "first run"), location, "silver", entity, DAY)

@@ -30,6 +30,10 @@ class DagRunResult:
     seconds: float
     failed_tasks: list[str] = field(default_factory=list)
     run_id: str = ""
+    started: float = 0.0
+    """When it started, in seconds since the epoch: runs of one date may overlap."""
+    tasks: list[str] = field(default_factory=list)
+    """One line per task: its state and how long it took."""
 
 
 def read_run_log(path: Path, offset: int) -> list[dict[str, Any]]:
