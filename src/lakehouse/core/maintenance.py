@@ -2,9 +2,9 @@
 
 OPTIMIZE is due when the commits since the last OPTIMIZE added at least ``optimize_min_files`` more
 data files than they removed (config ``maintenance.optimize_min_files``; by default 50, the
-threshold of Delta's auto compaction): a table of a
-few small files costs less to read than to rewrite, and a MERGE that rewrites the files it touches
-adds none. A commit whose file counts Delta did not record counts as reaching the threshold.
+threshold of Delta's auto compaction): a table of a few small files costs less to read than to
+rewrite, and a MERGE that rewrites the files it touches adds none. A commit whose file counts Delta
+did not record counts as reaching the threshold.
 
 VACUUM deletes the files a commit removed once they are older than the retention; the last VACUUM
 already deleted those that were old enough then. So VACUUM is due only when a commit is old enough

@@ -97,7 +97,9 @@ def _run_dag(bag: Any, dag_id: str, day: date) -> DagRunResult:
     return DagRunResult(dag_id, day, str(dag_run.state), seconds, failed, dag_run.run_id, started_at, tasks)
 
 
+_DB_VAR = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
 _lane_bag: Any = None
+"""A lane process's DAG bag, parsed on its first run."""
 
 
 def _start_lane(databases: str | None, remote: str | None) -> None:
@@ -119,7 +121,6 @@ def _in_lane(dag_id: str, day: date) -> DagRunResult:
     return _run_dag(_lane_bag, dag_id, day)
 
 
-_DB_VAR = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
 Runs = Callable[[list[tuple[str, date]]], Iterator[DagRunResult]]
 """Runs a batch of DAG runs, yielding each result as it finishes."""
 

@@ -116,9 +116,12 @@ def history(spark: SparkSession, location: str) -> list[Commit] | None:
             return None
         raise
     return [
-        Commit(operation, timedelta(seconds=row["age"]), files_added(operation, row["operationMetrics"] or {}))
+        Commit(
+            row["operation"],
+            timedelta(seconds=row["age"]),
+            files_added(row["operation"], row["operationMetrics"] or {}),
+        )
         for row in rows
-        for operation in [row["operation"]]
     ]
 
 
