@@ -6,6 +6,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 UV_VERSION="0.13.9"
+# Bytecode is compiled at install: every task process, DAG parse and CLI call imports about a
+# thousand modules, and where Python may not write .pyc files itself (PYTHONDONTWRITEBYTECODE, a
+# read-only venv) it would compile them from source each time.
+UV_SYNC_OPTIONS="--quiet --require-hashes --compile-bytecode"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -39,14 +43,18 @@ setup_venv() {
         "$python" -m venv "$VENV"
     fi
     stamp="$VENV/.lakehouse-installed"
-    want="$(cat "$ROOT/requirements.lock" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+    # The install options are part of the stamp, so a venv made with other options is redone.
+    want="$(printf '%s\n' "$UV_SYNC_OPTIONS" | cat - "$ROOT/requirements.lock" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         say "installing the locked dependencies into .venv (first run: a few minutes)"
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
-        "$VENV/bin/uv" pip sync --quiet --python "$VENV/bin/python" --require-hashes "$ROOT/requirements.lock"
+        # shellcheck disable=SC2086 # the options are words
+        "$VENV/bin/uv" pip sync $UV_SYNC_OPTIONS --python "$VENV/bin/python" "$ROOT/requirements.lock"
         "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" --no-deps --editable "$ROOT"
         echo "$want" >"$stamp"
     fi
+    # The project is installed editable, so its own modules are compiled here, on every set-up.
+    "$VENV/bin/python" -m compileall -q "$ROOT/src" >/dev/null
     fetch_delta_jars
 }
 
