@@ -111,7 +111,10 @@ def test_the_image_installs_what_the_lock_and_set_up_pin() -> None:
     setup = (ROOT / "scripts" / "setup.sh").read_text()
     uv = re.search(r'UV_VERSION="([^"]+)"', setup)
     assert uv and f"uv=={uv.group(1)}" in text
-    assert "uv pip sync --require-hashes /tmp/requirements.lock" in text
+    sync = re.search(r"uv pip sync (.*) /tmp/requirements.lock", text)
+    options = re.search(r'UV_SYNC_OPTIONS="([^"]+)"', setup)
+    assert sync and options
+    assert set(options.group(1).split()) - {"--quiet"} == set(sync.group(1).split())
     assert f"ARG DELTA_VERSION={importlib.metadata.version('delta-spark')}" in text
     spark_minor = ".".join(importlib.metadata.version("pyspark").split(".")[:2])
     assert f"ARG SPARK_MINOR={spark_minor}" in text
