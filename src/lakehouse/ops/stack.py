@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -86,9 +87,15 @@ class Postgres:
             shutil.chown(self.folder, "postgres")
         if not (data / "PG_VERSION").exists():
             self._run(str(bin_dir / "initdb"), "-D", str(data), "-U", "airflow", "--auth=trust", "-E", "UTF8")
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
+        # pg_ctl hands the options to a shell, so a folder with a space must be quoted.
+        options = f"-p {self.port} -k {shlex.quote(str(self.folder))} -c listen_addresses=127.0.0.1"
         log = str(self.folder / "postgres.log")
-        self._run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", log, "-o", options, "-w", "start")
+        try:
+            self._run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", log, "-o", options, "-w", "start")
+        except StackError as error:
+            # pg_ctl only says "Examine the log output": the reason is in the server's log.
+            tail = Path(log).read_text(errors="replace").splitlines()[-10:] if Path(log).exists() else []
+            raise StackError("\n".join([str(error).rstrip(), f"{log} ends:", *tail])) from None
         connection = psycopg2.connect(host="127.0.0.1", port=self.port, user="airflow", dbname="postgres")
         try:
             connection.autocommit = True  # CREATE DATABASE cannot run in a transaction
