@@ -99,6 +99,18 @@ def test_a_late_re_send_older_than_silver_is_quarantined_not_merged(spark: Spark
         decided.release()
 
 
+def test_a_re_send_without_a_survivorship_value_is_stale_against_a_held_row(spark: SparkSession) -> None:
+    # Survivorship ranks a missing value last, so against a held row that has one it is older.
+    current = spark.createDataFrame([("P1", "held@x.com", _t(12))], "id STRING, email STRING, updated_ts TIMESTAMP")
+    bronze = _bronze(spark, [("P1", "undated@x.com", None, "a.csv", 1), ("P2", "new@x.com", None, "a.csv", 2)])
+    decided = plan(bronze, current, _entity(), [], DAY, LABELS)
+    try:
+        assert set(_by_id(decided.kept)) == {"P2"}
+        assert decided.reasons == {STALE: 1}
+    finally:
+        decided.release()
+
+
 def test_warn_tags_quarantine_moves_and_every_row_is_accounted_for(spark: SparkSession) -> None:
     rules = _rules(
         {"check": "regex", "column": "email", "pattern": r"^[^@]+@[^@]+$", "action": "warn", "name": "email_shape"},

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, Row, SparkSession, Window
 from pyspark.sql import functions as F
 
 from lakehouse.config.models import DqRule, Entity
@@ -44,17 +44,20 @@ def clean(frame: DataFrame, entity: Entity) -> DataFrame:
     return flatten(frame, entity)
 
 
-def deduplicate(frame: DataFrame, entity: Entity) -> tuple[DataFrame, DataFrame]:
-    """One row per natural key: the latest by the entity's survivorship column if it has one, then
-    the later file, then the later line. Returns the winners and the superseded rows."""
+OUTCOME = "_outcome"
+"""Null for a row Silver keeps, else the reason it is quarantined."""
+_WINNER = "_winner"
+"""True for the row that survives its key and is not older than Silver's: the rows DQ is counted over."""
+
+
+def rank(frame: DataFrame, entity: Entity) -> DataFrame:
+    """Adds ``_rank``, 1 for the row that survives its natural key: the latest by the entity's
+    survivorship column if it has one (a missing value is oldest), then the later file, then the later line."""
     order: list[Column] = []
     if entity.survivorship is not None:
         order.append(F.col(entity.survivorship.order_by).desc_nulls_last())
     order += [F.col("source_file").desc(), F.col("source_row").desc()]
-    ranked = frame.withColumn("_rank", F.row_number().over(Window.partitionBy(*entity.natural_key).orderBy(*order)))
-    winners = ranked.where("_rank = 1").drop("_rank")
-    superseded = ranked.where("_rank > 1").drop("_rank")
-    return winners, superseded
+    return frame.withColumn("_rank", F.row_number().over(Window.partitionBy(*entity.natural_key).orderBy(*order)))
 
 
 def evaluate_dq(frame: DataFrame, rules: Sequence[DqRule], logical_date: date) -> DataFrame:
@@ -63,47 +66,16 @@ def evaluate_dq(frame: DataFrame, rules: Sequence[DqRule], logical_date: date) -
     return frame.withColumn("_dq_failed", F.filter(F.array(*failed), lambda x: x.isNotNull()) if failed else F.array())
 
 
-def dq_summary(evaluated: DataFrame, rules: Sequence[DqRule]) -> dict[str, Any]:
-    """Row count, failures per rule and rows failing each action, in one aggregation."""
-    aggregates = [
-        F.count(F.lit(1)).alias("rows"),
-        F.sum(F.when(F.size("_dq_failed") == 0, 1).otherwise(0)).alias("passed"),
-    ]
-    for rule in rules:
-        tag = f"{rule_name(rule)}:{rule.action}"
-        aggregates.append(F.sum(F.when(F.array_contains("_dq_failed", tag), 1).otherwise(0)).alias(tag))
-    row = evaluated.agg(*aggregates).collect()[0]
-    total = int(row["rows"])
-    return {
-        "rows": total,
-        "passed": int(row["passed"] or 0),
-        "pass_rate": (int(row["passed"] or 0) / total) if total else 1.0,
-        "rules": {
-            rule_name(rule): {
-                "action": rule.action,
-                "check": rule.check,
-                "column": rule.column,
-                "failed": int(row[f"{rule_name(rule)}:{rule.action}"] or 0),
-            }
-            for rule in rules
-        },
-    }
-
-
-def _stale(winners: DataFrame, current: DataFrame | None, entity: Entity) -> tuple[DataFrame, DataFrame]:
-    """Rows older than the Silver row they would replace (a late re-send) lose survivorship too."""
+def _stale(ranked: DataFrame, current: DataFrame | None, entity: Entity) -> tuple[DataFrame, Column]:
+    """``ranked`` joined to the Silver rows it would replace, and whether a row is older than the one
+    held (a late re-send loses survivorship too; a missing value is older than any)."""
     if current is None or entity.survivorship is None:
-        return winners, winners.limit(0)
+        return ranked, F.lit(False)
     order_by = entity.survivorship.order_by
     existing = current.select(*entity.natural_key, F.col(order_by).alias("_current"))
-    joined = winners.join(existing, list(entity.natural_key), "left")
-    newer = F.col("_current").isNull() | (F.col(order_by) >= F.col("_current"))
-    return joined.where(newer).drop("_current"), joined.where(~newer).drop("_current")
-
-
-def _as_quarantine(frame: DataFrame, reason: Column) -> DataFrame:
-    payload = F.to_json(F.struct(*[F.col(c) for c in frame.columns if c not in (*LINEAGE, "_dq_failed")]))
-    return frame.select("source_file", "source_row", payload.alias("raw_line"), reason.alias("reason"))
+    joined = ranked.join(existing, list(entity.natural_key), "left")
+    held = F.col("_current").isNotNull()
+    return joined, held & (F.col(order_by).isNull() | (F.col(order_by) < F.col("_current")))
 
 
 def _tags(action: str | None = None) -> Column:
@@ -112,6 +84,57 @@ def _tags(action: str | None = None) -> Column:
     if action is not None:
         failed = F.filter(failed, lambda tag: tag.endswith(f":{action}"))
     return F.transform(failed, lambda tag: F.substring_index(tag, ":", 1))
+
+
+def _outcomes(
+    bronze: DataFrame, current: DataFrame | None, entity: Entity, rules: Sequence[DqRule], logical_date: date
+) -> tuple[DataFrame, list[str]]:
+    """Every Bronze row, cleaned, with its ``OUTCOME``, ``_WINNER`` and DQ failures; and the names of
+    its data columns (what Silver keeps and a quarantined row's payload holds)."""
+    cleaned = clean(bronze.drop("ingest_ts", "logical_date"), entity)
+    data = [name for name in cleaned.columns if name != run_metrics.SOURCE_MODIFIED]
+    joined, stale = _stale(rank(cleaned, entity), current, entity)
+    evaluated = evaluate_dq(joined, rules, logical_date)
+    to_quarantine = F.exists("_dq_failed", lambda tag: tag.endswith(":quarantine"))
+    outcome = (
+        F.when(F.col("_rank") > 1, F.lit(SUPERSEDED))
+        .when(stale, F.lit(STALE))
+        .when(to_quarantine, F.concat(F.lit("dq: "), F.concat_ws(", ", _tags("quarantine"))))
+    )
+    winner = (F.col("_rank") == 1) & ~stale
+    return evaluated.withColumn(_WINNER, winner).withColumn(OUTCOME, outcome), data
+
+
+def _tally(outcomes: DataFrame, rules: Sequence[DqRule], newest: Column) -> tuple[list[Row], dict[str, Any]]:
+    """One aggregation: per outcome, its rows and newest source timestamp; over the winners, the DQ
+    summary (rows, rows passing every rule, failures per rule)."""
+    winner = F.col(_WINNER)
+    aggregates = [
+        F.count(F.lit(1)).alias("rows"),
+        F.count_if(winner).alias("winners"),
+        F.count_if(winner & (F.size("_dq_failed") == 0)).alias("passed"),
+        newest.alias("newest"),
+    ]
+    tags = [f"{rule_name(rule)}:{rule.action}" for rule in rules]
+    aggregates += [F.count_if(winner & F.array_contains("_dq_failed", tag)).alias(tag) for tag in tags]
+    groups = outcomes.groupBy(OUTCOME).agg(*aggregates).collect()
+    total = sum(int(group["winners"]) for group in groups)
+    passed = sum(int(group["passed"]) for group in groups)
+    summary = {
+        "rows": total,
+        "passed": passed,
+        "pass_rate": passed / total if total else 1.0,
+        "rules": {
+            rule_name(rule): {
+                "action": rule.action,
+                "check": rule.check,
+                "column": rule.column,
+                "failed": sum(int(group[tag]) for group in groups),
+            }
+            for rule, tag in zip(rules, tags, strict=True)
+        },
+    }
+    return groups, summary
 
 
 @dataclass
@@ -123,13 +146,17 @@ class SilverPlan:
     quarantined: DataFrame
     """Rows for the system's quarantine table, each with its reason and ``labels``."""
     dq: dict[str, Any]
+    bronze_rows: int
     kept_rows: int
     reasons: dict[str, int]
     """Quarantined rows per reason."""
+    newest_source_ts: str | None
+    """The newest landing file's modification time among the Bronze rows (None for Bronze written
+    before it kept one)."""
     _cached: DataFrame
 
     def release(self) -> None:
-        """Drop the cached DQ evaluation both frames derive from, once they are written."""
+        """Drop the cached outcomes both frames derive from, once they are written."""
         self._cached.unpersist()
 
 
@@ -142,13 +169,14 @@ def plan(
     labels: Mapping[str, str],
 ) -> SilverPlan:
     """Clean, de-duplicate and check one date's Bronze rows against ``current`` (the Silver table, or
-    None before its first run). Raises ``DqFailure`` when a rule with action ``fail`` is broken."""
-    cleaned = clean(bronze.drop("ingest_ts", "logical_date", run_metrics.SOURCE_MODIFIED), entity)
-    winners, superseded = deduplicate(cleaned, entity)
-    winners, stale = _stale(winners, current, entity)
-    evaluated = evaluate_dq(winners, rules, logical_date).persist()
+    None before its first run). Raises ``DqFailure`` when a rule with action ``fail`` is broken.
+
+    Every count comes from one aggregation over the cached outcomes, which the writes then reuse."""
+    newest = run_metrics.newest_source() if run_metrics.SOURCE_MODIFIED in bronze.columns else F.lit(None)
+    outcomes, data = _outcomes(bronze, current, entity, rules, logical_date)
+    outcomes = outcomes.persist()
     try:
-        summary = dq_summary(evaluated, rules)
+        groups, summary = _tally(outcomes, rules, newest)
         broken = {name: r["failed"] for name, r in summary["rules"].items() if r["action"] == "fail" and r["failed"]}
         if broken:
             details = ", ".join(f"{name}: {count} row(s)" for name, count in broken.items())
@@ -156,27 +184,32 @@ def plan(
                 f"{labels['system']}.{labels['entity']} {logical_date}: rules with action 'fail' broken ({details})",
                 {"dq": summary},
             )
-        to_quarantine = F.exists("_dq_failed", lambda tag: tag.endswith(":quarantine"))
-        kept = (
-            evaluated.where(~to_quarantine)
-            .withColumn("dq_warnings", _tags())
-            .drop("_dq_failed")
-            .withColumn("logical_date", F.lit(logical_date))
+        kept = outcomes.where(F.col(OUTCOME).isNull()).select(
+            *data, _tags().alias("dq_warnings"), F.lit(logical_date).alias("logical_date")
         )
-        quarantined = (
-            _as_quarantine(
-                evaluated.where(to_quarantine), F.concat(F.lit("dq: "), F.concat_ws(", ", _tags("quarantine")))
-            )
-            .unionByName(_as_quarantine(superseded, F.lit(SUPERSEDED)))
-            .unionByName(_as_quarantine(stale, F.lit(STALE)))
+        payload = F.to_json(F.struct(*[F.col(name) for name in data if name not in LINEAGE]))
+        quarantined = outcomes.where(F.col(OUTCOME).isNotNull()).select(
+            *LINEAGE,
+            payload.alias("raw_line"),
+            F.col(OUTCOME).alias("reason"),
+            *[F.lit(value).alias(name) for name, value in labels.items()],
+            F.current_timestamp().alias("ingest_ts"),
         )
-        for name, value in labels.items():
-            quarantined = quarantined.withColumn(name, F.lit(value))
-        quarantined = quarantined.withColumn("ingest_ts", F.current_timestamp())
-        reasons = {row["reason"]: int(row["count"]) for row in quarantined.groupBy("reason").count().collect()}
-        return SilverPlan(kept, quarantined, summary, kept.count(), reasons, evaluated)
+        reasons = {group[OUTCOME]: int(group["rows"]) for group in groups if group[OUTCOME] is not None}
+        bronze_rows = sum(int(group["rows"]) for group in groups)
+        micros = max((group["newest"] for group in groups if group["newest"] is not None), default=None)
+        return SilverPlan(
+            kept,
+            quarantined,
+            summary,
+            bronze_rows,
+            bronze_rows - sum(reasons.values()),
+            reasons,
+            run_metrics.source_timestamp(micros),
+            outcomes,
+        )
     except BaseException:
-        evaluated.unpersist()
+        outcomes.unpersist()
         raise
 
 
@@ -200,12 +233,9 @@ def build(
         _merge(spark, decided.kept, silver_location, entity, exists)
     finally:
         decided.release()
-    # Bronze written before it kept each file's modification time has no source timestamp.
-    newest = run_metrics.newest_source() if run_metrics.SOURCE_MODIFIED in bronze.columns else F.lit(None)
-    bronze_rows, micros = bronze.agg(F.count(F.lit(1)), newest).first() or (0, None)
     return {
-        "bronze_rows": bronze_rows,
-        "newest_source_ts": run_metrics.source_timestamp(micros),
+        "bronze_rows": decided.bronze_rows,
+        "newest_source_ts": decided.newest_source_ts,
         "silver_rows": decided.kept_rows,
         "quarantined": sum(decided.reasons.values()),
         "quarantine_reasons": decided.reasons,
