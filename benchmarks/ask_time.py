@@ -29,7 +29,8 @@ BUILD = """
 from datetime import date
 from lakehouse.config import load_config
 from lakehouse.spark.main import session_for
-from lakehouse.spark.stages import StageContext, run_rag_index
+from lakehouse.spark.rag.stage import run_rag_index
+from lakehouse.spark.stages import StageContext
 config = load_config("local")
 result = run_rag_index(session_for("local"), StageContext.of(config), date(2026, 3, 1),
                        domains=list(config.require_pipelines().rag.domains))

@@ -60,7 +60,8 @@ def floor(spark: SparkSession, config: LakehouseConfig) -> None:
 
 def build(spark: SparkSession, config: LakehouseConfig) -> None:
     """Every stage but maintenance, for every day, in one session."""
-    from lakehouse.spark.stages import StageContext, run_bronze, run_gold, run_rag_index, run_silver, run_smoke_checks
+    from lakehouse.spark.rag.stage import run_rag_index
+    from lakehouse.spark.stages import StageContext, run_bronze, run_gold, run_silver, run_smoke_checks
 
     ctx = StageContext.of(config)
     gold = config.require_pipelines().gold.tables

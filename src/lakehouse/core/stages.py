@@ -294,7 +294,7 @@ STAGES: dict[str, Stage] = {
             "rag_index",
             "knowledge documents → redacted chunks → embeddings → index",
             job="rag",
-            runner=f"{_RUNNERS}:run_rag_index",
+            runner="lakehouse.spark.rag.stage:run_rag_index",
             parameters=(Parameter("domains", "comma-separated domains to index", parse=lambda raw: raw.split(",")),),
             writes=_index,
         ),

@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from databricks.sdk import WorkspaceClient
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
@@ -20,7 +19,6 @@ from lakehouse.core import sql_files
 from lakehouse.core.locations import (
     LANDING_ROOT_VAR,
     WAREHOUSE_ROOT_VAR,
-    knowledge_root,
     landing_root,
     warehouse_root,
 )
@@ -35,17 +33,12 @@ from lakehouse.core.naming import (
     silver_table,
     xref_table,
 )
-from lakehouse.core.rag import vector_search
-from lakehouse.core.rag.documents import load_documents
-from lakehouse.core.rag.embeddings import local_embedder
-from lakehouse.core.rag.redaction import Redactor
 from lakehouse.core.sfdc import credentials
 from lakehouse.core.sfdc.client import SalesforceClient
 from lakehouse.core.silver_versions import as_of
 from lakehouse.core.stages import SmokeCheckFailure
 from lakehouse.resources import sql_file
 from lakehouse.spark import bronze, delta_io, gold, sfdc_outbound, silver
-from lakehouse.spark.rag import index as rag_index
 from lakehouse.spark.tables import Tables
 
 MAINTENANCE_THREADS = 4
@@ -198,29 +191,6 @@ def run_sfdc_outbound(spark: SparkSession, ctx: StageContext, day: date) -> dict
     client = SalesforceClient(secrets, settings)
     tables = outbound_tables(ctx.environment)
     return {"table": str(tables.output), **sfdc_outbound.run(spark, tables, ctx.tables.location, client, settings)}
-
-
-def run_rag_index(spark: SparkSession, ctx: StageContext, day: date, *, domains: list[str]) -> dict[str, Any]:
-    """Redact, chunk and embed the knowledge documents of ``domains`` into the index."""
-    rag = ctx.config.require_pipelines().rag
-    settings = ctx.environment.rag
-    index = knowledge_index(ctx.environment)
-    root = knowledge_root(ctx.environment, rag)
-    documents = load_documents(root, domains)
-    # A Databricks delta-sync index embeds with its endpoint; locally the packaged model does.
-    embedder = None if settings.embedding_endpoint else local_embedder()
-    result = rag_index.upsert(
-        spark,
-        documents,
-        ctx.tables.location(index),
-        chunking=rag.chunking,
-        redactor=Redactor(rag.identifiers),
-        embedder=embedder,
-        embedding_model=settings.embedding_endpoint or (embedder.name if embedder else ""),
-    )
-    if settings.vector_search_endpoint:
-        result.update(vector_search.sync(WorkspaceClient(), ctx.environment, index))
-    return {"index": str(index), "knowledge_root": str(root), **result}
 
 
 def run_rag_snapshot(spark: SparkSession, ctx: StageContext, day: date) -> dict[str, Any]:
