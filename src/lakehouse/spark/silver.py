@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pyspark.sql import Column, DataFrame, Row, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from lakehouse.config.models import DqRule, Entity
@@ -105,9 +105,19 @@ def _outcomes(
     return evaluated.withColumn(_WINNER, winner).withColumn(OUTCOME, outcome), data
 
 
-def _tally(outcomes: DataFrame, rules: Sequence[DqRule], newest: Column) -> tuple[list[Row], dict[str, Any]]:
+@dataclass(frozen=True)
+class _Tally:
+    bronze_rows: int
+    reasons: dict[str, int]
+    newest_source_ts: str | None
+    dq: dict[str, Any]
+
+
+def _tally(outcomes: DataFrame, rules: Sequence[DqRule]) -> _Tally:
     """One aggregation: per outcome, its rows and newest source timestamp; over the winners, the DQ
     summary (rows, rows passing every rule, failures per rule)."""
+    # Bronze written before it kept each file's modification time has no source timestamp.
+    newest = run_metrics.newest_source() if run_metrics.SOURCE_MODIFIED in outcomes.columns else F.lit(None)
     winner = F.col(_WINNER)
     aggregates = [
         F.count(F.lit(1)).alias("rows"),
@@ -134,7 +144,13 @@ def _tally(outcomes: DataFrame, rules: Sequence[DqRule], newest: Column) -> tupl
             for rule, tag in zip(rules, tags, strict=True)
         },
     }
-    return groups, summary
+    micros = max((group["newest"] for group in groups if group["newest"] is not None), default=None)
+    return _Tally(
+        bronze_rows=sum(int(group["rows"]) for group in groups),
+        reasons={group[OUTCOME]: int(group["rows"]) for group in groups if group[OUTCOME] is not None},
+        newest_source_ts=run_metrics.source_timestamp(micros),
+        dq=summary,
+    )
 
 
 @dataclass
@@ -147,13 +163,17 @@ class SilverPlan:
     """Rows for the system's quarantine table, each with its reason and ``labels``."""
     dq: dict[str, Any]
     bronze_rows: int
-    kept_rows: int
     reasons: dict[str, int]
     """Quarantined rows per reason."""
     newest_source_ts: str | None
     """The newest landing file's modification time among the Bronze rows (None for Bronze written
     before it kept one)."""
     _cached: DataFrame
+
+    @property
+    def kept_rows(self) -> int:
+        """Every Bronze row is kept or quarantined."""
+        return self.bronze_rows - sum(self.reasons.values())
 
     def release(self) -> None:
         """Drop the cached outcomes both frames derive from, once they are written."""
@@ -172,17 +192,16 @@ def plan(
     None before its first run). Raises ``DqFailure`` when a rule with action ``fail`` is broken.
 
     Every count comes from one aggregation over the cached outcomes, which the writes then reuse."""
-    newest = run_metrics.newest_source() if run_metrics.SOURCE_MODIFIED in bronze.columns else F.lit(None)
     outcomes, data = _outcomes(bronze, current, entity, rules, logical_date)
     outcomes = outcomes.persist()
     try:
-        groups, summary = _tally(outcomes, rules, newest)
-        broken = {name: r["failed"] for name, r in summary["rules"].items() if r["action"] == "fail" and r["failed"]}
+        tally = _tally(outcomes, rules)
+        broken = {name: r["failed"] for name, r in tally.dq["rules"].items() if r["action"] == "fail" and r["failed"]}
         if broken:
             details = ", ".join(f"{name}: {count} row(s)" for name, count in broken.items())
             raise DqFailure(
                 f"{labels['system']}.{labels['entity']} {logical_date}: rules with action 'fail' broken ({details})",
-                {"dq": summary},
+                {"dq": tally.dq},
             )
         kept = outcomes.where(F.col(OUTCOME).isNull()).select(
             *data, _tags().alias("dq_warnings"), F.lit(logical_date).alias("logical_date")
@@ -195,18 +214,8 @@ def plan(
             *[F.lit(value).alias(name) for name, value in labels.items()],
             F.current_timestamp().alias("ingest_ts"),
         )
-        reasons = {group[OUTCOME]: int(group["rows"]) for group in groups if group[OUTCOME] is not None}
-        bronze_rows = sum(int(group["rows"]) for group in groups)
-        micros = max((group["newest"] for group in groups if group["newest"] is not None), default=None)
         return SilverPlan(
-            kept,
-            quarantined,
-            summary,
-            bronze_rows,
-            bronze_rows - sum(reasons.values()),
-            reasons,
-            run_metrics.source_timestamp(micros),
-            outcomes,
+            kept, quarantined, tally.dq, tally.bronze_rows, tally.reasons, tally.newest_source_ts, outcomes
         )
     except BaseException:
         outcomes.unpersist()
