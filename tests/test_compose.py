@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from lakehouse.cli import build_parser
-from lakehouse.ops.stack import AIRFLOW_PROCESSES
+from lakehouse.ops.stack import AIRFLOW_PROCESSES, SCHEDULER_MODULE
 from tests.conftest import ROOT
 
 COMPOSE = ROOT / "docker-compose.yaml"
@@ -58,7 +58,9 @@ def test_the_deployment_processes_on_postgres_and_the_environment_applied(compos
     services = compose["services"]
     assert set(services) == {"postgres", "spark-connect", "airflow-init", *AIRFLOW_PROCESSES, "env-apply"}
     for name in AIRFLOW_PROCESSES:
-        assert services[name]["command"][:2] == ["airflow", name]
+        # The scheduler starts as the stack starts it, with its tasks' imports done.
+        expected = ["python", "-m", SCHEDULER_MODULE] if name == "scheduler" else ["airflow", name]
+        assert services[name]["command"][: len(expected)] == expected
         assert services[name]["depends_on"] == {
             "airflow-init": {"condition": "service_completed_successfully"},
             "spark-connect": {"condition": "service_healthy"},

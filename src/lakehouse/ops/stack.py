@@ -39,6 +39,9 @@ from lakehouse.ops.spark_connect import free_port, running_server
 from lakehouse.resources import base_dir
 
 AIRFLOW_PROCESSES = ("api-server", "scheduler", "dag-processor", "triggerer")
+SCHEDULER_MODULE = "lakehouse.ops.scheduler"
+"""The scheduler's command, whose tasks start with their imports done. Named, not imported: importing
+it imports Airflow, which must not happen before the environment it reads is set."""
 ADMIN = "admin"
 
 
@@ -164,10 +167,14 @@ class AirflowStack:
         if migrate.returncode != 0:
             raise StackError(f"airflow db migrate failed:\n{migrate.stdout[-2000:]}{migrate.stderr[-4000:]}")
         for name in AIRFLOW_PROCESSES:
-            arguments = ["--host", "127.0.0.1", "--port", str(self.port)] if name == "api-server" else []
+            command = [airflow, name]
+            if name == "api-server":
+                command += ["--host", "127.0.0.1", "--port", str(self.port)]
+            elif name == "scheduler":
+                command = [sys.executable, "-m", SCHEDULER_MODULE]
             log = (self.home / "logs" / f"{name}.log").open("ab")
             self.processes[name] = subprocess.Popen(
-                [airflow, name, *arguments], env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                command, env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         self.wait_healthy(timeout)
         # The DAGs' tasks wait for their pools in any Airflow (``lakehouse env apply`` writes them there).
