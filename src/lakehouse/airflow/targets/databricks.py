@@ -194,9 +194,9 @@ def stage_operator(config: LakehouseConfig, spec: StageTask, **task_kwargs: Any)
         **task_kwargs,
     }
     not_retried = [error.__name__ for error in declared.not_retried]
-    if settings.submit_runs:
+    if (wheel := settings.one_off_wheel) is not None:
         operator: _StageRun = LakehouseSubmitRunOperator(
-            json=one_off_run(env_name, settings, job_key, parameters), **common
+            json=one_off_run(env_name, settings, wheel, job_key, parameters), **common
         )
     else:
         job_id = settings.job_ids.get(job_key)
@@ -208,12 +208,11 @@ def stage_operator(config: LakehouseConfig, spec: StageTask, **task_kwargs: Any)
 
 
 def one_off_run(
-    env_name: str, settings: DatabricksSettings, job_key: JobKey, parameters: dict[str, str]
+    env_name: str, settings: DatabricksSettings, wheel: str, job_key: JobKey, parameters: dict[str, str]
 ) -> dict[str, Any]:
-    """The ``runs/submit`` payload of a stage: the deployed job's task and cluster, with the stage's
-    parameters given directly (a one-off run has no job parameters)."""
-    assert settings.wheel is not None, "validated: submit_runs needs a wheel"
-    job = job_definitions(env_name, settings, wheel_path(settings, settings.wheel))[job_key].as_dict()
+    """The ``runs/submit`` payload of a stage: the deployed job's task and cluster installing ``wheel``,
+    with the stage's parameters given directly (a one-off run has no job parameters)."""
+    job = job_definitions(env_name, settings, wheel_path(settings, wheel))[job_key].as_dict()
     (task,) = job["tasks"]
     (cluster,) = job["job_clusters"]
     return {

@@ -100,6 +100,11 @@ class DatabricksSettings(StrictModel):
         """The SQL warehouse governance statements run on: its own, else Gold's."""
         return self.governance_warehouse or self.gold_warehouse
 
+    @property
+    def one_off_wheel(self) -> str | None:
+        """The wheel one-off runs install (``submit_runs``); ``None`` when tasks run the deployed jobs."""
+        return self.wheel if self.submit_runs else None
+
     @model_validator(mode="after")
     def _one_off_runs_need_a_wheel(self) -> DatabricksSettings:
         if self.submit_runs and not self.wheel:
