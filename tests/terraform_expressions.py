@@ -5,7 +5,10 @@ access, tuple and object constructors, for expressions, conditionals, operators 
 that text into a node, and a node is evaluated against the names in scope (``var``, ``local``,
 ``path``, the symbols of a for expression). A reference to a resource, a data source or a module
 output raises ``Unknown``: its value exists only after apply. Whatever this module does not know, or
-what would fail in a plan, raises ``EvaluationError``."""
+what would fail in a plan, raises ``EvaluationError``.
+
+Why one module: the parser builds the nodes the evaluator walks, and the functions take and return
+the evaluator's values; split, each part would import the others."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """Static checks of infra/terraform for where `terraform validate` cannot run: it needs the providers,
 which only their registry serves. Each check returns the problems it found, as sentences naming the
-file and the thing; an empty list means the check passed."""
+file and the thing; an empty list means the check passed.
+
+Why one module: every check reads the same parsed files and module graph (``Module``), built once here."""
 
 from __future__ import annotations
 

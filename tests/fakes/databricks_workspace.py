@@ -32,6 +32,9 @@ wheel is not installed; the checkout's code runs), dynamic value references othe
 Unity Catalog (tables are folders), permissions,
 authentication (any token is accepted), pagination beyond one page, task values, repair, run
 queues and concurrency limits.
+
+Why one module: one server, whose Jobs, Files, SQL and Unity Catalog routes share the workspace's
+state (the jobs, their runs, the uploaded files and what governance created).
 """
 
 from __future__ import annotations
