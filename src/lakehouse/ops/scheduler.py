@@ -7,6 +7,9 @@ parses its DAG file (the DAG factory, Airflow's models, the config, which ``load
 one of its files changes), and imports the stage entry point and Spark Connect's client (which
 imports pandas): done once here, by parsing the DAG folder at start, instead of in every task. The
 other Airflow processes run no tasks and start as Airflow's own command.
+
+The price: an edit to the package's Python code reaches tasks once the scheduler restarts (config and
+SQL edits reach the next task, as before).
 """
 
 from __future__ import annotations
