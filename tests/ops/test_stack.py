@@ -238,11 +238,20 @@ def test_a_database_that_cannot_start_says_why(searchable_folder: Path) -> None:
             postgres.start()
 
 
-def test_a_database_starts_in_a_folder_with_a_space(searchable_folder: Path) -> None:
-    postgres = Postgres(searchable_folder / "a stack")
+# A space reaches pg_ctl's shell; a comma would split PostgreSQL's list of socket folders.
+@pytest.mark.parametrize("name", ["a stack", "stack, shared"])
+def test_a_database_starts_in_a_folder_named_with_a_space_or_comma(searchable_folder: Path, name: str) -> None:
+    postgres = Postgres(searchable_folder / name)
     postgres.start()
     try:
         with psycopg2.connect(host="127.0.0.1", port=postgres.port, user="airflow", dbname="airflow") as connection:
             assert connection.server_version > 0
     finally:
         postgres.stop()
+
+
+@pytest.mark.parametrize("name", ['a "stack"', "$HOME", "`id`", "a\\b"])
+def test_a_folder_pg_ctl_s_shell_would_misread_is_refused_before_it_starts(searchable_folder: Path, name: str) -> None:
+    with pytest.raises(StackError, match="shell would misread"):
+        Postgres(searchable_folder / name).start()
+    assert not (searchable_folder / name / "data").exists()

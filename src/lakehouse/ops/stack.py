@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import secrets
-import shlex
 import shutil
 import signal
 import subprocess
@@ -43,6 +42,8 @@ SCHEDULER_MODULE = "lakehouse.ops.scheduler"
 """The scheduler's command, whose tasks start with their imports done. Named, not imported: importing
 it imports Airflow, which must not happen before the environment it reads is set."""
 ADMIN = "admin"
+_SHELL_SPECIAL = '"$`\\'
+"""Characters a shell reads inside double quotes."""
 
 
 class StackError(RuntimeError):
@@ -81,6 +82,10 @@ class Postgres:
     def start(self) -> None:
         bin_dir = postgres_bin()
         data = self.folder / "data"
+        # pg_ctl runs the server through a shell, its paths inside double quotes.
+        misread = sorted(set(str(self.folder.resolve())) & set(_SHELL_SPECIAL))
+        if misread:
+            raise StackError(f"pg_ctl's shell would misread {' '.join(misread)} in the stack folder {self.folder}")
         if os.geteuid() == 0:
             closed = [p for p in self.folder.resolve().parents if p.exists() and not p.stat().st_mode & 0o001]
             if closed:
@@ -90,8 +95,9 @@ class Postgres:
             shutil.chown(self.folder, "postgres")
         if not (data / "PG_VERSION").exists():
             self._run(str(bin_dir / "initdb"), "-D", str(data), "-U", "airflow", "--auth=trust", "-E", "UTF8")
-        # pg_ctl hands the options to a shell, so a folder with a space must be quoted.
-        options = f"-p {self.port} -k {shlex.quote(str(self.folder))} -c listen_addresses=127.0.0.1"
+        # TCP on loopback only: no Unix socket, whose folder could be too long for one or, holding a
+        # comma, be read as a list of folders.
+        options = f"-p {self.port} -k '' -c listen_addresses=127.0.0.1"
         log = str(self.folder / "postgres.log")
         try:
             self._run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", log, "-o", options, "-w", "start")
@@ -125,6 +131,9 @@ class AirflowStack:
     """Extra environment of every process (the lakehouse environment, connections...)."""
     port: int = field(default_factory=free_port)
     password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    preload: bool = True
+    """The scheduler starts with its tasks' imports done (``SCHEDULER_MODULE``); ``False``: as
+    ``airflow scheduler``, whose tasks import the package's code afresh."""
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -170,7 +179,7 @@ class AirflowStack:
             command = [airflow, name]
             if name == "api-server":
                 command += ["--host", "127.0.0.1", "--port", str(self.port)]
-            elif name == "scheduler":
+            elif name == "scheduler" and self.preload:
                 command = [sys.executable, "-m", SCHEDULER_MODULE]
             log = (self.home / "logs" / f"{name}.log").open("ab")
             self.processes[name] = subprocess.Popen(
@@ -257,9 +266,11 @@ def running_stack(
     environ: Mapping[str, str] | None = None,
     port: int | None = None,
     spark: LocalSettings | None = None,
+    preload: bool = True,
 ) -> Iterator[AirflowStack]:
     """PostgreSQL and Airflow under ``folder`` (``postgres/``, ``airflow/``), stopped on exit. With
-    ``spark``, a Spark Connect server too, which the tasks' stages use (``$LAKEHOUSE_SPARK_REMOTE``)."""
+    ``spark``, a Spark Connect server too, which the tasks' stages use (``$LAKEHOUSE_SPARK_REMOTE``).
+    ``preload``: see ``AirflowStack.preload``."""
     folder.mkdir(parents=True, exist_ok=True)
     with ExitStack() as services:
         environ = dict(environ or {})
@@ -269,7 +280,7 @@ def running_stack(
         postgres = Postgres(folder / "postgres")
         postgres.start()
         services.callback(postgres.stop)
-        stack = AirflowStack(folder / "airflow", postgres.url, environ, port or free_port())
+        stack = AirflowStack(folder / "airflow", postgres.url, environ, port or free_port(), preload=preload)
         services.callback(stack.stop)
         stack.start()
         yield stack
