@@ -24,16 +24,48 @@ import os
 import platform
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pipeline import DAYS, build, maintain
+from pipeline_floor import DAYS
+from pyspark.sql import SparkSession
+
+from lakehouse.config import LakehouseConfig
 
 GOAL_S = 15.0
+
+
+def build(spark: SparkSession, config: LakehouseConfig) -> None:
+    """Every stage but maintenance, for every day, in one session."""
+    from lakehouse.spark.rag.stage import run_rag_index
+    from lakehouse.spark.stages import StageContext, run_bronze, run_gold, run_silver, run_smoke_checks
+
+    ctx = StageContext.of(config)
+    gold = config.require_pipelines().gold.tables
+    for day in DAYS:
+        for system_name, system in config.systems.items():
+            for entity in system.entities:
+                run_bronze(spark, ctx, day, system=system_name, entity=entity)
+                run_silver(spark, ctx, day, system=system_name, entity=entity)
+        for table in gold:
+            run_gold(spark, ctx, day, table=table.name)
+        run_smoke_checks(spark, ctx, day)
+        run_rag_index(spark, ctx, day, domains=list(config.require_pipelines().rag.domains))
+
+
+def maintain(spark: SparkSession, config: LakehouseConfig) -> dict[str, str]:
+    """The maintenance DAG's tasks, in one session; what each table got."""
+    from lakehouse.spark.stages import StageContext, run_maintenance, run_rag_snapshot
+
+    ctx = StageContext.of(config)
+    retention = config.require_environment().retention_days
+    done: dict[str, str] = {}
+    for scope in [*config.systems, "gold"]:
+        done |= run_maintenance(spark, ctx, DAYS[-1], scope=scope, retention_days=retention)["tables"]
+    run_rag_snapshot(spark, ctx, DAYS[-1])
+    return done
 
 
 def main() -> int:

@@ -1,20 +1,20 @@
-"""Wall time of the local pipeline through Airflow against the same stages run as one plain PySpark
-script, per stage and in total, at several sizes.
+"""Wall time, rows per second per stage and the driver's peak memory of ``lakehouse run`` against an
+independent floor, at several sizes of the demo data.
 
-For each size it writes the demo landing data (two days), then runs, each on a fresh warehouse:
+For each size it writes the demo landing data (two days), then runs, each on a fresh warehouse and
+alternating which goes first:
 
-* **airflow**: ``lakehouse.ops.run.run_all``: every DAG through ``dag.test()``, as ``lakehouse run`` does;
-* **floor**: the same stage functions called in order in one SparkSession, no Airflow: the floor for
-  Spark on this machine.
+* **lakehouse run**: the command as a user runs it (every DAG through Airflow, two lanes), its stages
+  clients of a Spark Connect server with an 8 GB driver, started before timing and stopped after;
+* **floor**: ``benchmarks/pipeline_floor.py``, a plain PySpark script with the same driver memory
+  that builds the same Gold tables from the same files without Airflow, DQ, quarantine or
+  bookkeeping; timed from its session's start.
 
-Both run in this process and share one SparkSession (started before timing), so the difference is
-what Airflow and the task wrappers add. The order alternates between repetitions so that neither
-always runs on the warmer JVM. The per-task overhead is (airflow total - time inside the stages) /
-tasks run.
+The driver's peak is the JVM's peak resident memory (``VmHWM``): the server's, or the floor's own.
 
     .venv/bin/python benchmarks/pipeline.py [--sizes 10000 100000 1000000] [--runs 3]
 
-Goal: airflow total under 2x the floor at 1M customer rows.
+Goal: ``lakehouse run`` at most 1.5x the floor at 1M customers, within an 8 GB driver.
 """
 
 from __future__ import annotations
@@ -24,69 +24,84 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from datetime import date
 from pathlib import Path
+from typing import Any
 
-from pyspark.sql import SparkSession
+from pipeline_floor import DAYS, peak_rss_mib
 
-from lakehouse.config import LakehouseConfig
-from lakehouse.ops.airflow_home import airflow_environ
+from lakehouse.config import load_config
+from lakehouse.ops.airflow_home import airflow_environ, ensure_airflow_db
+from lakehouse.ops.demo_data import write_demo_data
+from lakehouse.ops.environment import local_config
+from lakehouse.ops.spark_connect import running_server
 
-DAYS = [date(2026, 3, 1), date(2026, 3, 2)]
-
-
-def _configure(scratch: Path) -> None:
-    environ = airflow_environ({k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "LAKEHOUSE"))})
-    environ["AIRFLOW_HOME"] = str(scratch / "airflow")
-    environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{scratch / 'airflow' / 'airflow.db'}"
-    environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
-    environ["LAKEHOUSE_ENV"] = "local"
-    os.environ.update(environ)
-    (scratch / "airflow").mkdir(parents=True, exist_ok=True)
-    import subprocess
-
-    subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], check=True, capture_output=True)
+GOAL_RATIO = 1.5
+DRIVER_MEMORY = "8g"
+ROWS_OF_STAGE = {"bronze": "lines", "silver": "bronze_rows", "gold": "rows"}
+"""The count a stage's rows per second are of: lines read, Bronze rows read, Gold rows written."""
+BIN = Path(sys.executable).parent
 
 
-def floor(spark: SparkSession, config: LakehouseConfig) -> None:
-    """Every stage, in the order the DAGs run them, in one session."""
-    build(spark, config)
-    maintain(spark, config)
+def _environ(scratch: Path, landing: Path, warehouse: Path) -> dict[str, str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "LAKEHOUSE"))}
+    return environ | {
+        "AIRFLOW_HOME": str(scratch / "airflow"),
+        "LAKEHOUSE_ENV": "local",
+        "LAKEHOUSE_LANDING_ROOT": str(landing),
+        "LAKEHOUSE_WAREHOUSE_ROOT": str(warehouse),
+    }
 
 
-def build(spark: SparkSession, config: LakehouseConfig) -> None:
-    """Every stage but maintenance, for every day, in one session."""
-    from lakehouse.spark.rag.stage import run_rag_index
-    from lakehouse.spark.stages import StageContext, run_bronze, run_gold, run_silver, run_smoke_checks
+def lakehouse_run(scratch: Path, landing: Path, warehouse: Path) -> dict[str, Any]:
+    _, environment = local_config("local", "benchmarks/pipeline.py")
+    settings = environment.local.model_copy(update={"driver_memory": DRIVER_MEMORY})
+    log = scratch / "logs" / f"{warehouse.name}.log"
+    with running_server(scratch / "logs" / f"{warehouse.name}-server.log", settings) as server:
+        environ = _environ(scratch, landing, warehouse) | {"LAKEHOUSE_SPARK_REMOTE": server.url}
+        started = time.monotonic()
+        with log.open("w") as out:
+            done = subprocess.run([str(BIN / "lakehouse"), "run"], env=environ, stdout=out, stderr=subprocess.STDOUT)
+        total = time.monotonic() - started
+        assert server.process is not None
+        peak = peak_rss_mib(server.process.pid)
+    if done.returncode != 0:
+        raise SystemExit(f"lakehouse run failed ({done.returncode}): see {log}")
+    seconds: dict[str, float] = defaultdict(float)
+    rows: dict[str, int] = defaultdict(int)
+    gold_rows = {}
+    for line in (warehouse / "_runs" / "stages.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        stage, result = record["stage"], record["result"]
+        seconds[stage] += record["seconds"]
+        rows[stage] += int(result.get(ROWS_OF_STAGE.get(stage, ""), 0) or 0)
+        if stage == "gold" and record["logical_date"] == DAYS[-1].isoformat():
+            gold_rows[result["table"]] = result["rows"]
+    return {"total_s": total, "seconds": seconds, "rows": rows, "gold_rows": gold_rows, "peak_rss_mib": peak}
 
-    ctx = StageContext.of(config)
-    gold = config.require_pipelines().gold.tables
-    for day in DAYS:
-        for system_name, system in config.systems.items():
-            for entity in system.entities:
-                run_bronze(spark, ctx, day, system=system_name, entity=entity)
-                run_silver(spark, ctx, day, system=system_name, entity=entity)
-        for table in gold:
-            run_gold(spark, ctx, day, table=table.name)
-        run_smoke_checks(spark, ctx, day)
-        run_rag_index(spark, ctx, day, domains=list(config.require_pipelines().rag.domains))
+
+def floor(scratch: Path, landing: Path, warehouse: Path) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__).with_name("pipeline_floor.py"))]
+    command += ["--landing", str(landing), "--warehouse", str(warehouse), "--driver-memory", DRIVER_MEMORY]
+    done = subprocess.run(command, env=_environ(scratch, landing, warehouse), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"the floor failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
-def maintain(spark: SparkSession, config: LakehouseConfig) -> dict[str, str]:
-    """The maintenance DAG's tasks, in one session; what each table got."""
-    from lakehouse.spark.stages import StageContext, run_maintenance, run_rag_snapshot
-
-    ctx = StageContext.of(config)
-    retention = config.require_environment().retention_days
-    done: dict[str, str] = {}
-    for scope in [*config.systems, "gold"]:
-        done |= run_maintenance(spark, ctx, DAYS[-1], scope=scope, retention_days=retention)["tables"]
-    run_rag_snapshot(spark, ctx, DAYS[-1])
-    return done
+def _rates(runs: list[dict[str, Any]]) -> dict[str, str]:
+    """Per stage: median seconds, and rows per second where the stage has a row count."""
+    out = {}
+    for stage in runs[0]["seconds"]:
+        seconds = statistics.median(run["seconds"][stage] for run in runs)
+        rows = statistics.median(run["rows"].get(stage, 0) for run in runs)
+        out[stage] = f"{seconds:.1f}s" + (f" ({rows / seconds:,.0f} rows/s)" if rows and seconds else "")
+    return out
 
 
 def main() -> int:
@@ -94,78 +109,55 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-
     scratch = Path(tempfile.mkdtemp(prefix="lakehouse-bench-"))
-    _configure(scratch)
-    from lakehouse.config import load_config
-    from lakehouse.ops.demo_data import write_demo_data
-    from lakehouse.ops.run import run_all
-    from lakehouse.spark.main import session_for
-
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; scratch {scratch}"
-    )
-    spark = session_for("local")
-    spark.sparkContext.setLogLevel("ERROR")
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(f"machine: {machine}; scratch {scratch}")
     config = load_config("local")
+    ensure_airflow_db(airflow_environ(_environ(scratch, scratch, scratch)))  # not in the first run's time
     report = []
     for size in args.sizes:
         landing = scratch / f"landing-{size}"
         started = time.monotonic()
         manifest = write_demo_data(dict(config.systems), landing, size, 42, DAYS[0])
         lines = sum(f["lines"] for f in manifest["files"])
-        print(f"\n{size} customers: {lines} landing lines written in {time.monotonic() - started:.1f}s")
-        totals: dict[str, list[float]] = defaultdict(list)
-        per_stage: dict[str, list[float]] = defaultdict(list)
-        overheads: list[float] = []
+        print(f"\n{size} customers: {lines} landing lines written in {time.monotonic() - started:.1f}s", flush=True)
+        results: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for run in range(args.runs):
-            for mode in ("floor", "airflow") if run % 2 == 0 else ("airflow", "floor"):
-                warehouse = scratch / f"warehouse-{size}-{run}-{mode}"
-                os.environ["LAKEHOUSE_LANDING_ROOT"] = str(landing)
-                os.environ["LAKEHOUSE_WAREHOUSE_ROOT"] = str(warehouse)
-                started = time.monotonic()
-                if mode == "floor":
-                    floor(spark, config)
-                else:
-                    results = run_all(config, DAYS, progress=lambda line: None)
-                    failed = [r for r in results if r.state != "success"]
-                    if failed:
-                        print(f"  airflow run failed: {failed}", file=sys.stderr)
-                        return 1
-                elapsed = time.monotonic() - started
-                totals[mode].append(elapsed)
-                if mode == "airflow":
-                    log = warehouse / "_runs" / "stages.jsonl"
-                    records = [json.loads(line) for line in log.read_text().splitlines()]
-                    stage_sum: dict[str, float] = defaultdict(float)
-                    for record in records:
-                        stage_sum[record["stage"]] += record["seconds"]
-                    for stage, seconds in stage_sum.items():
-                        per_stage[stage].append(seconds)
-                    # Every stage record is one task; each Silver task is followed by its DQ gate task.
-                    task_count = len(records) + sum(1 for r in records if r["stage"] == "silver")
-                    overheads.append((elapsed - sum(stage_sum.values())) / task_count)
-                print(f"  run {run + 1} {mode}: {elapsed:.1f}s", flush=True)
-        airflow, base = statistics.median(totals["airflow"]), statistics.median(totals["floor"])
+            for mode in ("floor", "lakehouse run") if run % 2 == 0 else ("lakehouse run", "floor"):
+                warehouse = scratch / f"warehouse-{size}-{run}-{mode.replace(' ', '-')}"
+                measure = floor if mode == "floor" else lakehouse_run
+                result = measure(scratch, landing, warehouse)
+                results[mode].append(result)
+                peak = result["peak_rss_mib"]
+                print(f"  run {run + 1} {mode}: {result['total_s']:.1f}s, driver peak {peak:.0f} MiB", flush=True)
+        ours, base = (statistics.median(r["total_s"] for r in results[m]) for m in ("lakehouse run", "floor"))
         row = {
             "customers": size,
             "landing_lines": lines,
-            "airflow_s": airflow,
+            "lakehouse_run_s": ours,
             "floor_s": base,
-            "ratio": airflow / base,
-            "per_task_overhead_s": statistics.median(overheads),
-            "stages_s": {stage: statistics.median(values) for stage, values in per_stage.items()},
+            "ratio": ours / base,
+            "peak_rss_mib": {m: max(r["peak_rss_mib"] for r in rs) for m, rs in results.items()},
+            "stages": {m: _rates(rs) for m, rs in results.items()},
         }
         report.append(row)
+        print(f"  median of {args.runs}: lakehouse run {ours:.1f}s, floor {base:.1f}s, ratio {ours / base:.2f}x")
+        for mode, stages in row["stages"].items():
+            print(f"  {mode}: " + ", ".join(f"{stage} {figure}" for stage, figure in stages.items()))
+        # The same tables; the floor's hold the rows DQ and Bronze would have quarantined too.
+        ours_rows, floor_rows = results["lakehouse run"][0]["gold_rows"], results["floor"][0]["gold_rows"]
         print(
-            f"  median of {args.runs}: airflow {airflow:.1f}s, floor {base:.1f}s, ratio {airflow / base:.2f}x, "
-            f"per-task overhead {row['per_task_overhead_s']:.2f}s"
+            "  Gold rows (lakehouse run / floor): "
+            + ", ".join(
+                f"{name.rsplit('.', 1)[-1]} {ours_rows.get(name)}/{floor_rows.get(name)}"
+                for name in sorted(ours_rows.keys() | floor_rows.keys())
+            )
         )
-        print("  inside tasks: " + ", ".join(f"{k} {v:.1f}s" for k, v in row["stages_s"].items()))
     print("\n" + json.dumps(report, indent=2))
     biggest = max(report, key=lambda r: r["customers"])
     if biggest["customers"] >= 1_000_000:
-        print(f"goal airflow < 2x floor at 1M rows: {'met' if biggest['ratio'] < 2 else 'MISSED'}")
+        verdict = "met" if biggest["ratio"] <= GOAL_RATIO else "MISSED"
+        print(f"goal lakehouse run <= {GOAL_RATIO}x the floor at 1M customers, {DRIVER_MEMORY} driver: {verdict}")
     return 0
 
 
