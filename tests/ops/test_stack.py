@@ -7,7 +7,6 @@ deadline that passes, their alerts arriving at a Teams receiver and an SMTP serv
 from __future__ import annotations
 
 import json
-import socket
 import time
 from email.message import Message
 from itertools import pairwise
@@ -15,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
-import psycopg2
 import pytest
 from pyspark.sql import SparkSession
 
 from lakehouse.config import load_config
 from lakehouse.config.models import LocalEnvironment
 from lakehouse.core.naming import GOLD_DAG_ID, SILVER_GATE_POOL, ingest_dag_id
-from lakehouse.ops.stack import AirflowStack, Postgres, StackError, running_stack
+from lakehouse.ops.stack import AirflowStack, running_stack
 from lakehouse.spark.stages import run_gold
 from tests.conftest import ConfigCopy
 from tests.day_by_day import DAYS, build_gold, closed_versions, drop_gold, gold_rows, ingest, land_days, stage_context
@@ -227,31 +225,3 @@ def _first_run(stack: AirflowStack, run_type: str, timeout: float = 60) -> dict[
             return dict(runs[0])
         time.sleep(1)
     raise AssertionError(f"no {run_type} run of {DAG_ID} within {timeout:.0f} s")
-
-
-def test_a_database_that_cannot_start_says_why(searchable_folder: Path) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        postgres = Postgres(searchable_folder / "postgres", port=taken.getsockname()[1])
-        with pytest.raises(StackError, match=r"postgres.log ends:(.|\n)*Address already in use"):
-            postgres.start()
-
-
-# A space reaches pg_ctl's shell; a comma would split PostgreSQL's list of socket folders.
-@pytest.mark.parametrize("name", ["a stack", "stack, shared"])
-def test_a_database_starts_in_a_folder_named_with_a_space_or_comma(searchable_folder: Path, name: str) -> None:
-    postgres = Postgres(searchable_folder / name)
-    postgres.start()
-    try:
-        with psycopg2.connect(host="127.0.0.1", port=postgres.port, user="airflow", dbname="airflow") as connection:
-            assert connection.server_version > 0
-    finally:
-        postgres.stop()
-
-
-@pytest.mark.parametrize("name", ['a "stack"', "$HOME", "`id`", "a\\b"])
-def test_a_folder_pg_ctl_s_shell_would_misread_is_refused_before_it_starts(searchable_folder: Path, name: str) -> None:
-    with pytest.raises(StackError, match="shell would misread"):
-        Postgres(searchable_folder / name).start()
-    assert not (searchable_folder / name / "data").exists()
