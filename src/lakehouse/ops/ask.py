@@ -2,8 +2,8 @@
 cited passages (and a composed answer where a serving endpoint is configured).
 
 Without endpoints (the laptop case) the index is read and the question logged straight from the
-Delta files (``ops.delta_files``): no JVM, no Spark import (1.1 s a question
-in all, ``benchmarks/ask_time.py``, against 16 s through Spark). An environment
+Delta files (``ops.delta_files``): no JVM, no Spark import (1.1-1.4 s a question
+in all, ``benchmarks/ask_time.py``, against 16-19 s through Spark). An environment
 that names a Vector Search or serving endpoint goes through Spark and databricks-sdk, as the agent
 does."""
 
