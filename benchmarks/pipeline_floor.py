@@ -85,7 +85,7 @@ def silver(spark: SparkSession, config: LakehouseConfig, tables: Tables, landing
             location = tables.location(silver_table(environment, system_name, system, entity_name))
             held = spark.read.format("delta").load(location) if day != DAYS[0] else None
             rows = _latest(new if held is None else held.unionByName(new), entity)
-            # Overwriting a table while reading it: materialised first, as Delta's snapshot isolation allows.
+            # Overwriting the table it reads: the query reads the snapshot it started from.
             rows.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(location)
             new.unpersist()
     return read
@@ -94,15 +94,15 @@ def silver(spark: SparkSession, config: LakehouseConfig, tables: Tables, landing
 def gold(spark: SparkSession, config: LakehouseConfig, tables: Tables, day: date) -> dict[str, int]:
     """The XREFs and every Gold table for ``day``, by the package's SQL; each Gold table's rows after."""
     environment = config.require_environment()
+    day_sql = sql_files.sql_date(day)
     for system in config.systems.values():
         for xref in system.xrefs:
-            resolve = sql_files.resolver(config, tables.sql, sql_files.sql_date(day), xref_table(environment, xref))
+            resolve = sql_files.resolver(config, tables.sql, day_sql, xref_table(environment, xref))
             text = sql_file(f"silver/{xref.table}.sql").read_text(encoding="utf-8")
             for statement in sql_files.statements(sql_files.render(text, resolve)):
                 spark.sql(statement).collect()
     rows = {}
     for table in config.require_pipelines().gold.tables:
-        day_sql = sql_files.sql_date(day)
         for statement in sql_files.gold_statements(config, table.name, tables.sql, day_sql, materialise_views=True):
             spark.sql(statement).collect()
         target = gold_table(environment, table)
